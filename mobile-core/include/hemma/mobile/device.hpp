@@ -1,0 +1,68 @@
+#pragma once
+// The tablet's core: one nurse's device, its store, its clock and its sync.
+// This is the C++ API the tablet hosts (and hemma-device) drive.
+//
+// Not thread-safe: the host calls it from one thread (or serialises calls).
+// Methods throw StoreError when the local database fails and
+// std::invalid_argument for bad input, naming the field.
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "hemma/mobile/clock.hpp"
+#include "hemma/mobile/device_store.hpp"
+#include "hemma/mobile/sync_client.hpp"
+#include "hemma/mobile/transport.hpp"
+#include "hemma/sync/hlc.hpp"
+
+namespace hemma::mobile {
+
+struct SyncStatus {
+  std::string deviceId;
+  std::string userId;
+  std::size_t pending = 0;   // local operations not yet acknowledged
+  std::size_t rejected = 0;  // local operations the server refused
+  std::uint64_t cursor = 0;
+  std::string lastSuccess;   // RFC 3339, empty if never
+  std::string lastError;     // empty after a successful sync
+};
+
+class Device {
+ public:
+  // Opens (or creates) the device database at `path`. `clock` must outlive
+  // the Device.
+  Device(const std::string& path, Clock& clock);
+
+  // Registers this database to a device id and a user, once. Calling it again
+  // with the same values is harmless; different values throw
+  // std::invalid_argument (a tablet belongs to one user).
+  void enrol(std::string_view deviceId, std::string_view userId);
+  bool enrolled();
+
+  // Records a visit note, offline: stored and queued for the server in one
+  // transaction. `amendsNoteId` names an earlier note this one corrects.
+  domain::VisitNote writeNote(std::string_view patientId, std::string_view visitId, std::string_view text,
+                              std::string_view amendsNoteId = {});
+  std::vector<domain::VisitNote> notes(std::string_view patientId = {});
+
+  SyncReport sync(Transport& transport, SyncClient::Options options = {});
+  SyncStatus status();
+  std::vector<RejectedOperation> rejected() { return m_store.rejected(); }
+
+  DeviceStore& store() { return m_store; }
+
+ private:
+  sync::Operation newOperation(std::string_view patientId, std::string_view entityType, std::string_view entityId);
+  const std::string& requireEnrolled();
+
+  DeviceStore m_store;
+  Clock& m_clock;
+  sync::HybridClock m_hlc;
+  std::string m_deviceId;
+  std::string m_userId;
+  std::uint64_t m_counter = 0;
+};
+
+}  // namespace hemma::mobile

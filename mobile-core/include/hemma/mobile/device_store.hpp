@@ -1,0 +1,86 @@
+#pragma once
+// The tablet's SQLite store: the operations it knows, the outbox of local
+// operations not yet acknowledged by the server, and the materialised records
+// (visit notes) the nurse reads.
+//
+// A local change and its outbox entry are written in one transaction
+// (recordLocal), so a crash can never leave one without the other. The store
+// knows nothing of the network: the sync client reads the outbox.
+//
+// Not thread-safe: use one DeviceStore from one thread at a time.
+// Every method throws StoreError when SQLite fails; nothing is half-written.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "hemma/mobile/sqlite_db.hpp"
+#include "hemma/sync.pb.h"
+
+namespace hemma::mobile {
+
+// A rejected local operation: kept, with the server's reason, so the nurse
+// can see it; never silently dropped.
+struct RejectedOperation {
+  sync::Operation operation;
+  std::string reason;
+};
+
+class DeviceStore {
+ public:
+  // Opens or creates the store at `path` (":memory:" for tests).
+  explicit DeviceStore(const std::string& path);
+
+  // Key/value settings: device id, user, clock state, sync state.
+  std::optional<std::string> meta(std::string_view key);
+  void setMeta(std::string_view key, std::string_view value);
+
+  // Runs `fn` in one transaction: all of it is stored, or none.
+  template <typename Fn>
+  auto inTransaction(Fn&& fn) {
+    Transaction tx(m_db);
+    if constexpr (std::is_void_v<decltype(fn())>) {
+      fn();
+      tx.commit();
+    } else {
+      auto result = fn();
+      tx.commit();
+      return result;
+    }
+  }
+
+  // Precondition for the next two: inside inTransaction().
+  // Stores a local operation, its outbox entry and its effect.
+  void recordLocal(const sync::Operation& op);
+  // Stores operations pulled from the server (skipping ones already known,
+  // e.g. this device's own) and advances the pull cursor to `cursor`.
+  void applyRemote(const std::vector<sync::Operation>& ops, std::uint64_t cursor);
+
+  // The oldest `limit` outbox operations, in the order they were made.
+  std::vector<sync::Operation> outbox(std::size_t limit);
+  std::size_t outboxSize();
+  // Removes acknowledged operations from the outbox and notes their server
+  // sequence numbers. One transaction.
+  void acknowledge(const std::vector<sync::OperationAck>& acks);
+  // Moves rejected operations out of the outbox into the rejected list.
+  void reject(const std::vector<sync::OperationRejection>& rejections);
+  // Replaces an outbox operation by a restamped copy (same id, new clock).
+  void restamp(const sync::Operation& op);
+  std::vector<RejectedOperation> rejected();
+
+  std::uint64_t cursor();
+
+  // Visit notes, oldest first; all patients when `patientId` is empty.
+  std::vector<domain::VisitNote> notes(std::string_view patientId = {});
+  std::size_t operationCount();
+
+ private:
+  void storeOperation(const sync::Operation& op, bool local);
+  void materialise(const sync::Operation& op);
+
+  SqliteDb m_db;
+};
+
+}  // namespace hemma::mobile

@@ -1,0 +1,59 @@
+#pragma once
+// The device's side of the sync protocol: pushes the outbox in batches, then
+// pulls what others wrote after its cursor, in pages.
+//
+// Safe to interrupt anywhere: the outbox is cleared only by acknowledgements,
+// the cursor moves only with the operations it covers (one transaction), so
+// the next run resumes where this one stopped, sending nothing twice that the
+// server does not already recognise.
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "hemma/mobile/clock.hpp"
+#include "hemma/mobile/device_store.hpp"
+#include "hemma/mobile/transport.hpp"
+#include "hemma/sync/hlc.hpp"
+
+namespace hemma::mobile {
+
+struct SyncReport {
+  bool ok = false;
+  std::size_t pushed = 0;      // acknowledged, newly stored by the server
+  std::size_t duplicates = 0;  // acknowledged, the server had them already
+  std::size_t rejected = 0;    // refused by the server, kept in the store with the reason
+  std::size_t pulled = 0;      // operations received
+  std::string error;           // why the run stopped, when !ok
+};
+
+class SyncClient {
+ public:
+  struct Options {
+    std::size_t pushBatch = 1000;
+    std::uint32_t pullPage = 2000;
+  };
+
+  // All references must outlive the client. `clock` is the device's hybrid
+  // clock; its offset is corrected from the server's time at each exchange.
+  SyncClient(DeviceStore& store, Transport& transport, sync::HybridClock& clock, Clock& wallClock,
+             std::string deviceId, Options options);
+
+  // One full round: push everything pending, then pull everything new.
+  // Never throws for network or server errors: they end up in the report.
+  SyncReport run();
+
+ private:
+  void push(SyncReport& report);
+  void pull(SyncReport& report);
+  void learnServerTime(std::int64_t serverTimeMs);
+
+  DeviceStore& m_store;
+  Transport& m_transport;
+  sync::HybridClock& m_clock;
+  Clock& m_wallClock;
+  std::string m_deviceId;
+  Options m_options;
+};
+
+}  // namespace hemma::mobile

@@ -1,0 +1,39 @@
+#pragma once
+// How the sync client reaches the server, behind an interface so tests can
+// put a lossy, duplicating, reordering network (or the server core itself) in
+// its place.
+
+#include <stdexcept>
+#include <string>
+
+#include "hemma/sync.pb.h"
+
+namespace hemma::mobile {
+
+// The request did not get an answer: no network, a refused connection, a
+// timeout, a lost response. The server may or may not have acted on it.
+class TransportError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// The server answered with an error (4xx/5xx); `status` is the HTTP status.
+class ServerError : public std::runtime_error {
+ public:
+  ServerError(int status, const std::string& message)
+      : std::runtime_error(message), m_status(status) {}
+  int status() const { return m_status; }
+
+ private:
+  int m_status;
+};
+
+class Transport {
+ public:
+  virtual ~Transport() = default;
+  // Both throw TransportError or ServerError on failure.
+  virtual sync::PushResponse push(const sync::PushRequest& request) = 0;
+  virtual sync::PullResponse pull(const sync::PullRequest& request) = 0;
+};
+
+}  // namespace hemma::mobile

@@ -1,0 +1,48 @@
+#pragma once
+// The server's log of operations: the shared history every device syncs from,
+// and part of the audit trail. Operations are only ever appended.
+//
+// Thread-safe. Appends are serialised, so server sequence numbers become
+// visible in order: a pull never skips an operation that commits later with
+// a smaller number.
+
+#include <cstdint>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "hemma/server/database.hpp"
+#include "hemma/sync.pb.h"
+
+namespace hemma::server {
+
+struct AppendResult {
+  std::uint64_t seq = 0;
+  bool duplicate = false;
+  // Set when the id is already stored with different content.
+  std::optional<std::string> problem;
+};
+
+class OperationLog {
+ public:
+  explicit OperationLog(Database& db) : m_db(db) {}
+
+  // Stores the operations in one transaction; returns once they are durable.
+  // An operation whose id is already stored is not stored again: its result
+  // is the original sequence number with `duplicate` set. Throws
+  // Poco::Data::DataException if the database fails (nothing is stored).
+  std::vector<AppendResult> append(const std::vector<const sync::Operation*>& ops, const std::string& receivedAt);
+
+  // Up to `limit` operations with seq > `afterSeq`, in seq order, each with
+  // server_seq set.
+  std::vector<sync::Operation> after(std::uint64_t afterSeq, std::uint32_t limit);
+
+  std::uint64_t lastSeq();
+
+ private:
+  Database& m_db;
+  std::mutex m_appendMutex;
+};
+
+}  // namespace hemma::server

@@ -1,0 +1,30 @@
+#pragma once
+// The handler factory is the router: it maps method and path to a thin
+// handler that parses, calls one service function and writes the answer.
+
+#include <Poco/Net/HTTPRequestHandlerFactory.h>
+
+#include <cstdint>
+#include <functional>
+
+#include "hemma/server/sync_service.hpp"
+
+namespace hemma::server {
+
+// The services the handlers call. All references outlive the router.
+struct Services {
+  SyncService& sync;
+  // Wall-clock time in Unix milliseconds (injected so tests can skew it).
+  std::function<std::int64_t()> nowMs;
+};
+
+class Router final : public Poco::Net::HTTPRequestHandlerFactory {
+ public:
+  explicit Router(Services services) : m_services(std::move(services)) {}
+  Poco::Net::HTTPRequestHandler* createRequestHandler(const Poco::Net::HTTPServerRequest& request) override;
+
+ private:
+  Services m_services;
+};
+
+}  // namespace hemma::server

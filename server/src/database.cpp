@@ -1,0 +1,47 @@
+#include "hemma/server/database.hpp"
+
+#include <Poco/Data/SQLite/Connector.h>
+#include <Poco/Data/Session.h>
+
+namespace hemma::server {
+
+using namespace Poco::Data::Keywords;
+
+namespace {
+
+constexpr int kMinSessions = 2;
+constexpr int kMaxSessions = 64;
+
+}  // namespace
+
+Database::Database(const std::string& path) : m_path(path) {
+  Poco::Data::SQLite::Connector::registerConnector();
+  m_pool = std::make_unique<Poco::Data::SessionPool>(Poco::Data::SQLite::Connector::KEY, path, kMinSessions,
+                                                     kMaxSessions);
+  migrate();
+}
+
+void Database::migrate() {
+  Poco::Data::Session s = session();
+  // WAL lets pulls read while a push commits; FULL makes an acknowledged
+  // operation survive a power cut, not only a crash of the process.
+  s << "PRAGMA journal_mode=WAL", now;
+  s << "PRAGMA synchronous=FULL", now;
+  s << R"sql(
+    CREATE TABLE IF NOT EXISTS operations(
+      seq INTEGER PRIMARY KEY AUTOINCREMENT,
+      op_id TEXT NOT NULL UNIQUE,
+      patient_id TEXT NOT NULL,
+      entity_type TEXT NOT NULL,
+      entity_id TEXT NOT NULL,
+      author_id TEXT NOT NULL,
+      device_id TEXT NOT NULL,
+      hlc INTEGER NOT NULL,
+      recorded_at TEXT NOT NULL,
+      received_at TEXT NOT NULL,
+      body BLOB NOT NULL))sql",
+      now;
+  s << "CREATE INDEX IF NOT EXISTS operations_by_patient ON operations(patient_id, seq)", now;
+}
+
+}  // namespace hemma::server

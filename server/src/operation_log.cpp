@@ -1,0 +1,102 @@
+#include "hemma/server/operation_log.hpp"
+
+#include <Poco/Data/LOB.h>
+#include <Poco/Data/Session.h>
+#include <Poco/Data/Statement.h>
+
+namespace hemma::server {
+
+using namespace Poco::Data::Keywords;
+
+namespace {
+
+Poco::Data::BLOB toBlob(const std::string& bytes) {
+  return Poco::Data::BLOB(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size());
+}
+
+std::string fromBlob(const Poco::Data::BLOB& blob) {
+  return std::string(reinterpret_cast<const char*>(blob.rawContent()), blob.size());
+}
+
+}  // namespace
+
+std::vector<AppendResult> OperationLog::append(const std::vector<const sync::Operation*>& ops,
+                                               const std::string& receivedAt) {
+  std::vector<AppendResult> results(ops.size());
+  if (ops.empty()) return results;
+
+  std::lock_guard lock(m_appendMutex);
+  Poco::Data::Session s = m_db.session();
+
+  std::string opId, patientId, entityType, entityId, authorId, deviceId, recordedAt, received = receivedAt;
+  Poco::Int64 hlc = 0;
+  Poco::Data::BLOB body;
+  Poco::Int64 seq = 0;
+  Poco::Data::BLOB storedBody;
+
+  Poco::Data::Statement insert(s);
+  insert << "INSERT INTO operations(op_id, patient_id, entity_type, entity_id, author_id, device_id, hlc, "
+            "recorded_at, received_at, body) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(op_id) DO NOTHING",
+      use(opId), use(patientId), use(entityType), use(entityId), use(authorId), use(deviceId), use(hlc),
+      use(recordedAt), use(received), use(body);
+  Poco::Data::Statement lookup(s);
+  lookup << "SELECT seq, body FROM operations WHERE op_id = ?", into(seq), into(storedBody), use(opId);
+
+  s.begin();
+  try {
+    for (std::size_t i = 0; i < ops.size(); ++i) {
+      const sync::Operation& op = *ops[i];
+      opId = op.id();
+      patientId = op.patient_id();
+      entityType = op.entity_type();
+      entityId = op.entity_id();
+      authorId = op.author_id();
+      deviceId = op.device_id();
+      hlc = static_cast<Poco::Int64>(op.hlc());
+      recordedAt = op.recorded_at();
+      sync::Operation stored = op;
+      stored.clear_server_seq();
+      const std::string bytes = stored.SerializeAsString();
+      body = toBlob(bytes);
+      const std::size_t inserted = insert.execute();
+      lookup.execute();
+      results[i].seq = static_cast<std::uint64_t>(seq);
+      if (inserted == 0) {
+        results[i].duplicate = true;
+        if (fromBlob(storedBody) != bytes) results[i].problem = "id: already used by a different operation";
+      }
+    }
+    s.commit();
+  } catch (...) {
+    s.rollback();
+    throw;
+  }
+  return results;
+}
+
+std::vector<sync::Operation> OperationLog::after(std::uint64_t afterSeq, std::uint32_t limit) {
+  Poco::Data::Session s = m_db.session();
+  std::vector<Poco::Int64> seqs;
+  std::vector<Poco::Data::BLOB> bodies;
+  Poco::Int64 from = static_cast<Poco::Int64>(afterSeq);
+  Poco::Int64 count = limit;
+  s << "SELECT seq, body FROM operations WHERE seq > ? ORDER BY seq LIMIT ?", into(seqs), into(bodies), use(from),
+      use(count), now;
+  std::vector<sync::Operation> ops(seqs.size());
+  for (std::size_t i = 0; i < seqs.size(); ++i) {
+    if (!ops[i].ParseFromArray(bodies[i].rawContent(), static_cast<int>(bodies[i].size()))) {
+      throw std::runtime_error("operation log: stored operation " + std::to_string(seqs[i]) + " is corrupt");
+    }
+    ops[i].set_server_seq(static_cast<std::uint64_t>(seqs[i]));
+  }
+  return ops;
+}
+
+std::uint64_t OperationLog::lastSeq() {
+  Poco::Data::Session s = m_db.session();
+  Poco::Int64 seq = 0;
+  s << "SELECT coalesce(max(seq), 0) FROM operations", into(seq), now;
+  return static_cast<std::uint64_t>(seq);
+}
+
+}  // namespace hemma::server

@@ -1,0 +1,90 @@
+#include "hemma/server/sync_service.hpp"
+
+#include "hemma/sync/hlc.hpp"
+#include "hemma/sync/operation.hpp"
+#include "hemma/sync/protocol.hpp"
+#include "hemma/sync/time_format.hpp"
+
+namespace hemma::server {
+
+namespace {
+
+void checkVersion(std::uint32_t version) {
+  if (version != sync::kProtocolVersion) {
+    throw BadRequest("protocol_version: " + std::to_string(version) + " is not supported (this server speaks " +
+                     std::to_string(sync::kProtocolVersion) + ")");
+  }
+}
+
+}  // namespace
+
+sync::PushResponse SyncService::push(const sync::PushRequest& request, std::int64_t nowMs) {
+  checkVersion(request.protocol_version());
+  if (request.device_id().empty()) throw BadRequest("device_id: empty");
+  if (static_cast<std::size_t>(request.operations_size()) > sync::kMaxPushOperations) {
+    throw BadRequest("operations: " + std::to_string(request.operations_size()) + " in one push; at most " +
+                     std::to_string(sync::kMaxPushOperations));
+  }
+
+  sync::PushResponse response;
+  response.set_protocol_version(sync::kProtocolVersion);
+  const sync::Hlc newestAccepted = sync::makeHlc(nowMs + sync::kMaxClockSkewMs, sync::kHlcCounterMask);
+
+  std::vector<const sync::Operation*> valid;
+  for (int i = 0; i < request.operations_size(); ++i) {
+    const sync::Operation& op = request.operations(i);
+    auto reject = [&](sync::OperationRejection::Code code, std::string reason) {
+      auto& rejection = *response.add_rejections();
+      rejection.set_operation_id(op.id());
+      rejection.set_code(code);
+      rejection.set_reason("operations[" + std::to_string(i) + "]." + reason);
+    };
+    if (auto problem = sync::validateOperation(op)) {
+      reject(sync::OperationRejection::INVALID, *problem);
+    } else if (op.device_id() != request.device_id()) {
+      reject(sync::OperationRejection::FORBIDDEN, "device_id: differs from the pushing device " + request.device_id());
+    } else if (op.hlc() > newestAccepted) {
+      reject(sync::OperationRejection::CLOCK_SKEW,
+             "hlc: " + sync::formatHlc(op.hlc()) + " is more than " + std::to_string(sync::kMaxClockSkewMs / 1000) +
+                 " s ahead of the server's clock");
+    } else {
+      valid.push_back(&op);
+    }
+  }
+
+  const auto results = m_log.append(valid, sync::formatRfc3339(nowMs));
+  for (std::size_t i = 0; i < valid.size(); ++i) {
+    if (results[i].problem) {
+      auto& rejection = *response.add_rejections();
+      rejection.set_operation_id(valid[i]->id());
+      rejection.set_code(sync::OperationRejection::INVALID);
+      rejection.set_reason(*results[i].problem);
+      continue;
+    }
+    auto& ack = *response.add_acks();
+    ack.set_operation_id(valid[i]->id());
+    ack.set_server_seq(results[i].seq);
+    ack.set_duplicate(results[i].duplicate);
+  }
+  response.set_server_time_ms(nowMs);
+  return response;
+}
+
+sync::PullResponse SyncService::pull(const sync::PullRequest& request, std::int64_t nowMs) {
+  checkVersion(request.protocol_version());
+  if (request.device_id().empty()) throw BadRequest("device_id: empty");
+  const std::uint32_t limit =
+      request.limit() == 0 ? sync::kDefaultPullPage : std::min(request.limit(), sync::kMaxPullPage);
+
+  sync::PullResponse response;
+  response.set_protocol_version(sync::kProtocolVersion);
+  auto ops = m_log.after(request.after_seq(), limit + 1);
+  response.set_has_more(ops.size() > limit);
+  if (ops.size() > limit) ops.pop_back();
+  response.set_next_cursor(ops.empty() ? request.after_seq() : ops.back().server_seq());
+  for (auto& op : ops) *response.add_operations() = std::move(op);
+  response.set_server_time_ms(nowMs);
+  return response;
+}
+
+}  // namespace hemma::server

@@ -1,0 +1,27 @@
+#pragma once
+// The version and limits of the sync protocol (schemas/hemma/sync.proto).
+//
+// Changelog (keep in step with sync/docs/protocol.md):
+//   1  Push a batch of operations, acknowledged or rejected one by one;
+//      pull operations after a server sequence number, in pages.
+
+#include <cstddef>
+#include <cstdint>
+
+namespace hemma::sync {
+
+constexpr std::uint32_t kProtocolVersion = 1;
+
+// Limits, enforced by the server and respected by the device's client.
+constexpr std::size_t kMaxPushOperations = 2000;
+constexpr std::uint32_t kDefaultPullPage = 2000;
+constexpr std::uint32_t kMaxPullPage = 5000;
+constexpr std::size_t kMaxRequestBytes = 16 * 1024 * 1024;
+constexpr std::size_t kMaxIdBytes = 128;
+constexpr std::size_t kMaxTextBytes = 64 * 1024;
+
+// An operation stamped further than this ahead of the server's clock is
+// rejected with CLOCK_SKEW; the device corrects its clock and stamps it again.
+constexpr std::int64_t kMaxClockSkewMs = 5 * 60 * 1000;
+
+}  // namespace hemma::sync
