@@ -1,0 +1,24 @@
+#pragma once
+// A fresh directory under the system temp dir, removed with its contents when
+// the TempDir goes out of scope.
+
+#include <filesystem>
+#include <string>
+
+namespace hemma::test {
+
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+
+  const std::filesystem::path& path() const { return m_path; }
+  std::string file(const std::string& name) const { return (m_path / name).string(); }
+
+ private:
+  std::filesystem::path m_path;
+};
+
+}  // namespace hemma::test
