@@ -63,7 +63,7 @@ void DeviceStore::setMeta(std::string_view key, std::string_view value) {
       .run();
 }
 
-void DeviceStore::storeOperation(const sync::Operation& op, bool local) {
+bool DeviceStore::storeOperation(const sync::Operation& op, bool local) {
   auto q = m_db.query(
       "INSERT INTO operations(id, server_seq, hlc, patient_id, body) VALUES(?, ?, ?, ?, ?) "
       "ON CONFLICT(id) DO NOTHING");
@@ -76,9 +76,10 @@ void DeviceStore::storeOperation(const sync::Operation& op, bool local) {
   q.bind(3, static_cast<std::int64_t>(op.hlc())).bind(4, op.patient_id()).bindBlob(5, serialize(op)).run();
   if (m_db.changes() == 0) {
     if (local) throw StoreError("operation " + op.id() + " is already stored");
-    return;  // Known already: our own operation coming back, or a page seen twice.
+    return false;  // Known already: our own operation coming back, or a page seen twice.
   }
   materialise(op);
+  return true;
 }
 
 void DeviceStore::materialise(const sync::Operation& op) {
@@ -98,9 +99,11 @@ void DeviceStore::recordLocal(const sync::Operation& op) {
   m_db.query("INSERT INTO outbox(op_id) VALUES(?)").bind(1, op.id()).run();
 }
 
-void DeviceStore::applyRemote(const std::vector<sync::Operation>& ops, std::uint64_t cursor) {
-  for (const auto& op : ops) storeOperation(op, false);
+std::size_t DeviceStore::applyRemote(const std::vector<sync::Operation>& ops, std::uint64_t cursor) {
+  std::size_t added = 0;
+  for (const auto& op : ops) added += storeOperation(op, false) ? 1 : 0;
   setMeta("cursor", std::to_string(cursor));
+  return added;
 }
 
 std::vector<sync::Operation> DeviceStore::outbox(std::size_t limit) {

@@ -106,11 +106,11 @@ void SyncClient::pull(SyncReport& report) {
     sync::Hlc newest = 0;
     for (const auto& op : ops) newest = std::max<sync::Hlc>(newest, op.hlc());
     m_clock.observe(newest, m_wallClock.nowMs());
-    m_store.inTransaction([&] {
-      m_store.applyRemote(ops, response.next_cursor());
+    report.pulled += m_store.inTransaction([&] {
+      const std::size_t added = m_store.applyRemote(ops, response.next_cursor());
       m_store.setMeta("hlc", std::to_string(m_clock.last()));
+      return added;
     });
-    report.pulled += ops.size();
     if (!response.has_more() || ops.empty()) return;
   }
 }

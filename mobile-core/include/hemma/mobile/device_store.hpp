@@ -56,7 +56,8 @@ class DeviceStore {
   void recordLocal(const sync::Operation& op);
   // Stores operations pulled from the server (skipping ones already known,
   // e.g. this device's own) and advances the pull cursor to `cursor`.
-  void applyRemote(const std::vector<sync::Operation>& ops, std::uint64_t cursor);
+  // Returns how many were new to this device.
+  std::size_t applyRemote(const std::vector<sync::Operation>& ops, std::uint64_t cursor);
 
   // The oldest `limit` outbox operations, in the order they were made.
   std::vector<sync::Operation> outbox(std::size_t limit);
@@ -77,7 +78,8 @@ class DeviceStore {
   std::size_t operationCount();
 
  private:
-  void storeOperation(const sync::Operation& op, bool local);
+  // Returns false when the operation was known already.
+  bool storeOperation(const sync::Operation& op, bool local);
   void materialise(const sync::Operation& op);
 
   SqliteDb m_db;

@@ -23,7 +23,7 @@ struct SyncReport {
   std::size_t pushed = 0;      // acknowledged, newly stored by the server
   std::size_t duplicates = 0;  // acknowledged, the server had them already
   std::size_t rejected = 0;    // refused by the server, kept in the store with the reason
-  std::size_t pulled = 0;      // operations received
+  std::size_t pulled = 0;      // operations received that were new to this device
   std::string error;           // why the run stopped, when !ok
 };
 
