@@ -149,7 +149,8 @@ int run(const Arguments& args) {
               << "rejected:     " << s.rejected << "\n"
               << "cursor:       " << s.cursor << "\n"
               << "last success: " << (s.lastSuccess.empty() ? "never" : s.lastSuccess) << "\n"
-              << "last error:   " << (s.lastError.empty() ? "none" : s.lastError) << "\n";
+              << "last error:   " << (s.lastError.empty() ? "none" : s.lastError) << "\n"
+              << "failed syncs: " << s.failedSyncs << " since the last success\n";
     return 0;
   }
   usageError("unknown command " + command);

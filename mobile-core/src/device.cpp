@@ -124,6 +124,7 @@ SyncStatus Device::status() {
   status.cursor = m_store.cursor();
   status.lastSuccess = m_store.meta("last_sync_ok").value_or("");
   status.lastError = m_store.meta("last_sync_error").value_or("");
+  status.failedSyncs = static_cast<int>(metaNumber(m_store, "sync_failures"));
   return status;
 }
 

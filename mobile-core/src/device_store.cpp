@@ -161,6 +161,21 @@ std::vector<RejectedOperation> DeviceStore::rejected() {
   return result;
 }
 
+std::uint64_t DeviceStore::newestSyncedHlc() {
+  auto q = m_db.query("SELECT coalesce(max(hlc), 0) FROM operations WHERE server_seq IS NOT NULL");
+  q.step();
+  return static_cast<std::uint64_t>(q.int64(0));
+}
+
+std::vector<sync::Operation> DeviceStore::outboxAfter(std::uint64_t hlc) {
+  std::vector<sync::Operation> ops;
+  auto q = m_db.query(
+      "SELECT o.body FROM outbox b JOIN operations o ON o.id = b.op_id WHERE o.hlc > ? ORDER BY b.position");
+  q.bind(1, static_cast<std::int64_t>(hlc));
+  while (q.step()) ops.push_back(parse<sync::Operation>(q.text(0), "operation"));
+  return ops;
+}
+
 std::uint64_t DeviceStore::cursor() {
   const auto value = meta("cursor");
   return value ? std::stoull(*value) : 0;

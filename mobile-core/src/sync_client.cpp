@@ -1,5 +1,7 @@
 #include "hemma/mobile/sync_client.hpp"
 
+#include <thread>
+
 #include "hemma/sync/protocol.hpp"
 #include "hemma/sync/time_format.hpp"
 
@@ -21,25 +23,61 @@ SyncClient::SyncClient(DeviceStore& store, Transport& transport, sync::HybridClo
 
 SyncReport SyncClient::run() {
   SyncReport report;
-  try {
-    push(report);
-    pull(report);
-    report.ok = true;
-    m_store.setMeta("last_sync_ok", sync::formatRfc3339(m_wallClock.nowMs()));
-    m_store.setMeta("last_sync_error", "");
-  } catch (const TransportError& e) {
-    report.error = e.what();
-  } catch (const ServerError& e) {
-    report.error = "server answered " + std::to_string(e.status()) + ": " + e.what();
+  std::chrono::milliseconds wait = m_options.backoff;
+  while (true) {
+    ++report.attempts;
+    try {
+      push(report);
+      pull(report);
+      report.ok = true;
+      report.error.clear();
+      break;
+    } catch (const TransportError& e) {
+      report.error = e.what();
+    } catch (const ServerError& e) {
+      report.error = "server answered " + std::to_string(e.status()) + ": " + e.what();
+      break;
+    }
+    if (report.attempts >= m_options.attempts) break;
+    if (m_options.sleep) {
+      m_options.sleep(wait);
+    } else {
+      std::this_thread::sleep_for(wait);
+    }
+    wait *= 2;
   }
-  if (!report.ok) m_store.setMeta("last_sync_error", report.error);
+  m_store.inTransaction([&] {
+    if (report.ok) {
+      m_store.setMeta("last_sync_ok", sync::formatRfc3339(m_wallClock.nowMs()));
+      m_store.setMeta("sync_failures", "0");
+    } else {
+      const auto failures = m_store.meta("sync_failures");
+      m_store.setMeta("sync_failures", std::to_string((failures ? std::stoll(*failures) : 0) + 1));
+    }
+    m_store.setMeta("last_sync_error", report.error);
+  });
   return report;
 }
 
 void SyncClient::learnServerTime(std::int64_t serverTimeMs) {
   if (serverTimeMs <= 0) return;
   m_clock.setOffset(serverTimeMs - m_wallClock.nowMs());
-  m_store.setMeta("clock_offset", std::to_string(m_clock.offset()));
+  const sync::Hlc ceiling = sync::makeHlc(serverTimeMs + sync::kMaxClockSkewMs, 0);
+  m_store.inTransaction([&] {
+    m_store.setMeta("clock_offset", std::to_string(m_clock.offset()));
+    if (m_clock.last() <= ceiling) return;
+    // The clock ran further ahead than the server tolerates. Wind it back to
+    // the newest time the server has seen, and stamp the outbox operations
+    // from the future again, in the order they were made, so they order by
+    // the corrected time and no longer beat every later edit.
+    m_clock = sync::HybridClock(m_store.newestSyncedHlc(), m_clock.offset());
+    for (auto op : m_store.outboxAfter(ceiling)) {
+      op.set_hlc(m_clock.now(m_wallClock.nowMs()));
+      if (op.has_write() && op.write().base_hlc() >= op.hlc()) op.mutable_write()->set_base_hlc(op.hlc() - 1);
+      m_store.restamp(op);
+    }
+    m_store.setMeta("hlc", std::to_string(m_clock.last()));
+  });
 }
 
 void SyncClient::push(SyncReport& report) {
@@ -53,7 +91,6 @@ void SyncClient::push(SyncReport& report) {
     request.set_device_id(m_deviceId);
     for (auto& op : ops) *request.add_operations() = std::move(op);
     const sync::PushResponse response = m_transport.push(request);
-    learnServerTime(response.server_time_ms());
 
     if (response.acks_size() + response.rejections_size() != request.operations_size()) {
       throw TransportError("push: the server answered for " +
@@ -63,27 +100,19 @@ void SyncClient::push(SyncReport& report) {
     std::vector<sync::OperationAck> acks(response.acks().begin(), response.acks().end());
     m_store.acknowledge(acks);
     for (const auto& ack : acks) (ack.duplicate() ? report.duplicates : report.pushed)++;
+    // After the acks, so the newest acknowledged time bounds the rewind.
+    learnServerTime(response.server_time_ms());
 
     std::vector<sync::OperationRejection> refused;
-    bool restamped = false;
+    bool skewed = false;
     for (const auto& rejection : response.rejections()) {
       if (rejection.code() == sync::OperationRejection::CLOCK_SKEW && restampRounds < kMaxRestampRounds) {
-        // Our clock ran ahead of the server's. The offset is corrected now;
-        // stamp the operation again so it orders by the corrected time.
-        for (auto op : request.operations()) {
-          if (op.id() != rejection.operation_id()) continue;
-          op.set_hlc(m_clock.now(m_wallClock.nowMs()));
-          m_store.inTransaction([&] {
-            m_store.restamp(op);
-            m_store.setMeta("hlc", std::to_string(m_clock.last()));
-          });
-          restamped = true;
-        }
+        skewed = true;  // learnServerTime stamped it again; it stays in the outbox.
       } else {
         refused.push_back(rejection);
       }
     }
-    if (restamped) ++restampRounds;
+    if (skewed) ++restampRounds;
     if (!refused.empty()) {
       m_store.reject(refused);
       report.rejected += refused.size();

@@ -27,6 +27,7 @@ struct SyncStatus {
   std::uint64_t cursor = 0;
   std::string lastSuccess;   // RFC 3339, empty if never
   std::string lastError;     // empty after a successful sync
+  int failedSyncs = 0;       // failed sync runs since the last success
 };
 
 class Device {

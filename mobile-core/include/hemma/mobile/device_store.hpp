@@ -72,6 +72,11 @@ class DeviceStore {
   std::vector<RejectedOperation> rejected();
 
   std::uint64_t cursor();
+  // The newest clock value among operations the server has stored (pulled or
+  // acknowledged); 0 if none.
+  std::uint64_t newestSyncedHlc();
+  // Outbox operations stamped later than `hlc`, in the order they were made.
+  std::vector<sync::Operation> outboxAfter(std::uint64_t hlc);
 
   // Visit notes, oldest first; all patients when `patientId` is empty.
   std::vector<domain::VisitNote> notes(std::string_view patientId = {});

@@ -7,8 +7,10 @@
 // the next run resumes where this one stopped, sending nothing twice that the
 // server does not already recognise.
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <string>
 
 #include "hemma/mobile/clock.hpp"
@@ -24,6 +26,7 @@ struct SyncReport {
   std::size_t duplicates = 0;  // acknowledged, the server had them already
   std::size_t rejected = 0;    // refused by the server, kept in the store with the reason
   std::size_t pulled = 0;      // operations received that were new to this device
+  int attempts = 0;            // rounds tried, 1 when the first one succeeded
   std::string error;           // why the run stopped, when !ok
 };
 
@@ -32,6 +35,14 @@ class SyncClient {
   struct Options {
     std::size_t pushBatch = 1000;
     std::uint32_t pullPage = 2000;
+    // A round that fails for want of an answer (TransportError) is tried
+    // again up to `attempts` times in all, waiting `backoff`, then twice
+    // that, and so on. Server errors (4xx/5xx) are not retried.
+    int attempts = 3;
+    std::chrono::milliseconds backoff{200};
+    // How to wait between attempts; injected so tests need not sleep.
+    // Empty means std::this_thread::sleep_for.
+    std::function<void(std::chrono::milliseconds)> sleep;
   };
 
   // All references must outlive the client. `clock` is the device's hybrid
@@ -39,8 +50,10 @@ class SyncClient {
   SyncClient(DeviceStore& store, Transport& transport, sync::HybridClock& clock, Clock& wallClock,
              std::string deviceId, Options options);
 
-  // One full round: push everything pending, then pull everything new.
-  // Never throws for network or server errors: they end up in the report.
+  // One full round: push everything pending, then pull everything new, with
+  // retries as the options say. Never throws for network or server errors:
+  // they end up in the report and in the store's sync state
+  // ("last_sync_ok", "last_sync_error", "sync_failures").
   SyncReport run();
 
  private:
