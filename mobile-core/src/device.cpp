@@ -1,7 +1,9 @@
 #include "hemma/mobile/device.hpp"
 
+#include <algorithm>
 #include <stdexcept>
 
+#include "hemma/sync/merge_rules.hpp"
 #include "hemma/sync/operation.hpp"
 #include "hemma/sync/protocol.hpp"
 #include "hemma/sync/time_format.hpp"
@@ -73,39 +75,124 @@ sync::Operation Device::newOperation(std::string_view patientId, std::string_vie
   return op;
 }
 
+void Device::record(sync::Operation& op) {
+  if (auto problem = sync::validateOperation(op)) throw std::invalid_argument(*problem);
+  if (auto problem = sync::checkPolicy(op)) throw std::invalid_argument(*problem);
+  m_store.inTransaction([&] {
+    m_store.recordLocal(op);
+    m_store.setMeta("op_counter", std::to_string(m_counter));
+    m_store.setMeta("hlc", std::to_string(m_hlc.last()));
+  });
+}
+
+namespace {
+
+// Restores the device's counter and clock when recording an operation fails,
+// so a refused operation leaves no gap and no future timestamp behind.
+class Rollback {
+ public:
+  Rollback(std::uint64_t& counter, sync::HybridClock& clock)
+      : m_counter(counter), m_clock(clock), m_savedCounter(counter), m_savedClock(clock) {}
+  ~Rollback() {
+    if (!m_done) {
+      m_counter = m_savedCounter;
+      m_clock = m_savedClock;
+    }
+  }
+  void done() { m_done = true; }
+
+ private:
+  std::uint64_t& m_counter;
+  sync::HybridClock& m_clock;
+  std::uint64_t m_savedCounter;
+  sync::HybridClock m_savedClock;
+  bool m_done = false;
+};
+
+}  // namespace
+
 domain::VisitNote Device::writeNote(std::string_view patientId, std::string_view visitId, std::string_view text,
                                     std::string_view amendsNoteId) {
   requireText("note.patient_id", patientId, sync::kMaxIdBytes);
   requireText("note.text", text, sync::kMaxTextBytes);
   if (visitId.size() > sync::kMaxIdBytes) throw std::invalid_argument("note.visit_id: too long");
 
-  const std::uint64_t counterBefore = m_counter;
-  const sync::Hlc hlcBefore = m_hlc.last();
-  try {
-    sync::Operation op = newOperation(patientId, "visit_note", "");
-    // The note's id is its operation's id: unique, and stable if resent.
-    op.set_entity_id(op.id());
-    domain::VisitNote& note = *op.mutable_append()->mutable_note();
-    note.set_id(op.id());
-    note.set_patient_id(std::string(patientId));
-    note.set_visit_id(std::string(visitId));
-    note.set_author_id(m_userId);
-    note.set_text(std::string(text));
-    note.set_written_at(op.recorded_at());
-    note.set_amends_note_id(std::string(amendsNoteId));
-    if (auto problem = sync::validateOperation(op)) throw std::invalid_argument(*problem);
+  Rollback rollback(m_counter, m_hlc);
+  sync::Operation op = newOperation(patientId, "visit_note", "");
+  // The note's id is its operation's id: unique, and stable if resent.
+  op.set_entity_id(op.id());
+  domain::VisitNote& note = *op.mutable_append()->mutable_note();
+  note.set_id(op.id());
+  note.set_patient_id(std::string(patientId));
+  note.set_visit_id(std::string(visitId));
+  note.set_author_id(m_userId);
+  note.set_text(std::string(text));
+  note.set_written_at(op.recorded_at());
+  note.set_amends_note_id(std::string(amendsNoteId));
+  record(op);
+  rollback.done();
+  return note;
+}
 
-    m_store.inTransaction([&] {
-      m_store.recordLocal(op);
-      m_store.setMeta("op_counter", std::to_string(m_counter));
-      m_store.setMeta("hlc", std::to_string(m_hlc.last()));
-    });
-    return note;
-  } catch (...) {
-    m_counter = counterBefore;
-    m_hlc = sync::HybridClock(hlcBefore, m_hlc.offset());
-    throw;
+sync::Operation Device::writeField(std::string_view patientId, std::string_view entityType, std::string_view entityId,
+                                   std::string_view field, std::string_view value) {
+  const auto current = m_store.field(patientId, entityType, entityId, field);
+  Rollback rollback(m_counter, m_hlc);
+  sync::Operation op = newOperation(patientId, entityType, entityId);
+  auto& write = *op.mutable_write();
+  write.set_field(std::string(field));
+  write.set_value(std::string(value));
+  write.set_base_hlc(current ? current->hlc : 0);
+  record(op);
+  rollback.done();
+  return op;
+}
+
+sync::Operation Device::resolveConflict(std::string_view conflictId, std::string_view value) {
+  const auto conflicts = m_store.conflicts();
+  const auto it = std::find_if(conflicts.begin(), conflicts.end(),
+                               [&](const sync::Conflict& c) { return c.id() == conflictId; });
+  if (it == conflicts.end()) throw std::invalid_argument("conflict_id: no conflict " + std::string(conflictId) + " here");
+  const auto current = m_store.field(it->patient_id(), it->entity_type(), it->entity_id(), it->field());
+  Rollback rollback(m_counter, m_hlc);
+  sync::Operation op = newOperation(it->patient_id(), it->entity_type(), it->entity_id());
+  auto& write = *op.mutable_write();
+  write.set_field(it->field());
+  write.set_value(std::string(value));
+  write.set_base_hlc(current ? current->hlc : 0);
+  write.set_resolves_conflict_id(std::string(conflictId));
+  record(op);
+  rollback.done();
+  return op;
+}
+
+sync::Operation Device::addToSet(std::string_view patientId, std::string_view entityType, std::string_view entityId,
+                                 std::string_view setName, std::string_view element) {
+  Rollback rollback(m_counter, m_hlc);
+  sync::Operation op = newOperation(patientId, entityType, entityId);
+  op.mutable_set_add()->set_set(std::string(setName));
+  op.mutable_set_add()->set_element(std::string(element));
+  record(op);
+  rollback.done();
+  return op;
+}
+
+sync::Operation Device::removeFromSet(std::string_view patientId, std::string_view entityType,
+                                      std::string_view entityId, std::string_view setName, std::string_view element) {
+  const SetState state = m_store.set(patientId, entityType, entityId, setName);
+  const auto live = state.liveAddIds.find(std::string(element));
+  if (live == state.liveAddIds.end()) {
+    throw std::invalid_argument("set_remove.element: " + std::string(element) + " is not in " + std::string(setName));
   }
+  Rollback rollback(m_counter, m_hlc);
+  sync::Operation op = newOperation(patientId, entityType, entityId);
+  auto& remove = *op.mutable_set_remove();
+  remove.set_set(std::string(setName));
+  remove.set_element(std::string(element));
+  for (const auto& id : live->second) remove.add_observed_add_ids(id);
+  record(op);
+  rollback.done();
+  return op;
 }
 
 std::vector<domain::VisitNote> Device::notes(std::string_view patientId) { return m_store.notes(patientId); }

@@ -1,5 +1,7 @@
 #include "hemma/mobile/device_store.hpp"
 
+#include "hemma/sync/merge_rules.hpp"
+
 namespace hemma::mobile {
 
 namespace {
@@ -13,7 +15,44 @@ CREATE TABLE IF NOT EXISTS operations(
   server_seq INTEGER,
   hlc INTEGER NOT NULL,
   patient_id TEXT NOT NULL,
+  entity_type TEXT NOT NULL,
+  entity_id TEXT NOT NULL,
+  field TEXT,
   body BLOB NOT NULL) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS operations_by_field ON operations(patient_id, entity_type, entity_id, field)
+  WHERE field IS NOT NULL;
+CREATE TABLE IF NOT EXISTS field_values(
+  patient_id TEXT NOT NULL,
+  entity_type TEXT NOT NULL,
+  entity_id TEXT NOT NULL,
+  field TEXT NOT NULL,
+  value TEXT NOT NULL,
+  hlc INTEGER NOT NULL,
+  op_id TEXT NOT NULL,
+  author_id TEXT NOT NULL,
+  merged INTEGER NOT NULL,
+  PRIMARY KEY(patient_id, entity_type, entity_id, field)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS conflicts(
+  id TEXT PRIMARY KEY,
+  patient_id TEXT NOT NULL,
+  entity_type TEXT NOT NULL,
+  entity_id TEXT NOT NULL,
+  field TEXT NOT NULL,
+  body BLOB NOT NULL);
+CREATE INDEX IF NOT EXISTS conflicts_by_field ON conflicts(patient_id, entity_type, entity_id, field);
+CREATE TABLE IF NOT EXISTS resolutions(
+  conflict_id TEXT PRIMARY KEY,
+  op_id TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS set_adds(
+  add_op_id TEXT PRIMARY KEY,
+  patient_id TEXT NOT NULL,
+  entity_type TEXT NOT NULL,
+  entity_id TEXT NOT NULL,
+  set_name TEXT NOT NULL,
+  element TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS set_adds_by_set ON set_adds(patient_id, entity_type, entity_id, set_name, element);
+CREATE TABLE IF NOT EXISTS set_removed_adds(
+  add_op_id TEXT PRIMARY KEY);
 CREATE TABLE IF NOT EXISTS outbox(
   position INTEGER PRIMARY KEY AUTOINCREMENT,
   op_id TEXT NOT NULL UNIQUE);
@@ -65,15 +104,21 @@ void DeviceStore::setMeta(std::string_view key, std::string_view value) {
 
 bool DeviceStore::storeOperation(const sync::Operation& op, bool local) {
   auto q = m_db.query(
-      "INSERT INTO operations(id, server_seq, hlc, patient_id, body) VALUES(?, ?, ?, ?, ?) "
-      "ON CONFLICT(id) DO NOTHING");
+      "INSERT INTO operations(id, server_seq, hlc, patient_id, entity_type, entity_id, field, body) "
+      "VALUES(?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO NOTHING");
   q.bind(1, op.id());
   if (op.server_seq() == 0) {
     q.bindNull(2);
   } else {
     q.bind(2, static_cast<std::int64_t>(op.server_seq()));
   }
-  q.bind(3, static_cast<std::int64_t>(op.hlc())).bind(4, op.patient_id()).bindBlob(5, serialize(op)).run();
+  q.bind(3, static_cast<std::int64_t>(op.hlc())).bind(4, op.patient_id()).bind(5, op.entity_type()).bind(6, op.entity_id());
+  if (op.has_write()) {
+    q.bind(7, op.write().field());
+  } else {
+    q.bindNull(7);
+  }
+  q.bindBlob(8, serialize(op)).run();
   if (m_db.changes() == 0) {
     if (local) throw StoreError("operation " + op.id() + " is already stored");
     return false;  // Known already: our own operation coming back, or a page seen twice.
@@ -83,15 +128,228 @@ bool DeviceStore::storeOperation(const sync::Operation& op, bool local) {
 }
 
 void DeviceStore::materialise(const sync::Operation& op) {
-  if (op.change_case() == sync::Operation::kAppend && op.append().has_note()) {
-    const auto& note = op.append().note();
-    m_db.query("INSERT INTO notes(id, patient_id, hlc, body) VALUES(?, ?, ?, ?) ON CONFLICT(id) DO NOTHING")
-        .bind(1, note.id())
-        .bind(2, note.patient_id())
-        .bind(3, static_cast<std::int64_t>(op.hlc()))
-        .bindBlob(4, serialize(note))
+  switch (op.change_case()) {
+    case sync::Operation::kAppend:
+      if (op.append().has_note()) {
+        const auto& note = op.append().note();
+        m_db.query("INSERT INTO notes(id, patient_id, hlc, body) VALUES(?, ?, ?, ?) ON CONFLICT(id) DO NOTHING")
+            .bind(1, note.id())
+            .bind(2, note.patient_id())
+            .bind(3, static_cast<std::int64_t>(op.hlc()))
+            .bindBlob(4, serialize(note))
+            .run();
+      }
+      return;
+    case sync::Operation::kWrite:
+      materialiseWrite(op);
+      return;
+    case sync::Operation::kSetAdd:
+      m_db.query(
+              "INSERT INTO set_adds(add_op_id, patient_id, entity_type, entity_id, set_name, element) "
+              "VALUES(?, ?, ?, ?, ?, ?) ON CONFLICT(add_op_id) DO NOTHING")
+          .bind(1, op.id())
+          .bind(2, op.patient_id())
+          .bind(3, op.entity_type())
+          .bind(4, op.entity_id())
+          .bind(5, op.set_add().set())
+          .bind(6, op.set_add().element())
+          .run();
+      return;
+    case sync::Operation::kSetRemove:
+      for (const auto& addId : op.set_remove().observed_add_ids()) {
+        m_db.query("INSERT INTO set_removed_adds(add_op_id) VALUES(?) ON CONFLICT DO NOTHING").bind(1, addId).run();
+      }
+      return;
+    case sync::Operation::CHANGE_NOT_SET:
+      return;
+  }
+}
+
+void DeviceStore::materialiseWrite(const sync::Operation& op) {
+  const auto& write = op.write();
+  const auto policy = sync::policyFor(op.entity_type(), write.field());
+  if (!policy || (*policy != sync::MergePolicy::LastWriterWins && *policy != sync::MergePolicy::ReviewOnConflict)) {
+    return;  // The server refuses such operations; nothing to show.
+  }
+  if (!write.resolves_conflict_id().empty()) {
+    m_db.query("INSERT INTO resolutions(conflict_id, op_id) VALUES(?, ?) ON CONFLICT DO NOTHING")
+        .bind(1, write.resolves_conflict_id())
+        .bind(2, op.id())
         .run();
   }
+
+  // Rebuild the field from all its writes: few per field, and the result
+  // then depends only on which writes are here, not on their arrival order.
+  sync::FieldLocation location{op.patient_id(), op.entity_type(), op.entity_id(), write.field()};
+  sync::FieldHistory history(location, *policy);
+  {
+    auto q = m_db.query(
+        "SELECT body FROM operations WHERE patient_id = ? AND entity_type = ? AND entity_id = ? AND field = ?");
+    q.bind(1, location.patientId).bind(2, location.entityType).bind(3, location.entityId).bind(4, location.field);
+    while (q.step()) {
+      const auto stored = parse<sync::Operation>(q.text(0), "operation");
+      history.insert({stored.hlc(), stored.id(), stored.write().base_hlc(), stored.write().value(), stored.author_id()});
+    }
+  }
+
+  m_db.query("DELETE FROM conflicts WHERE patient_id = ? AND entity_type = ? AND entity_id = ? AND field = ?")
+      .bind(1, location.patientId)
+      .bind(2, location.entityType)
+      .bind(3, location.entityId)
+      .bind(4, location.field)
+      .run();
+  bool merged = false;
+  for (const auto& [id, record] : history.conflicts()) {
+    sync::Conflict conflict = toConflict(record);
+    auto q = m_db.query("SELECT op_id FROM resolutions WHERE conflict_id = ?");
+    q.bind(1, id);
+    if (q.step()) {
+      conflict.set_resolved_by_operation_id(q.text(0));
+    } else {
+      merged = true;
+    }
+    m_db.query("INSERT INTO conflicts(id, patient_id, entity_type, entity_id, field, body) VALUES(?, ?, ?, ?, ?, ?)")
+        .bind(1, id)
+        .bind(2, location.patientId)
+        .bind(3, location.entityType)
+        .bind(4, location.entityId)
+        .bind(5, location.field)
+        .bindBlob(6, serialize(conflict))
+        .run();
+  }
+
+  const sync::WriteVersion& winner = *history.winner();
+  m_db.query(
+          "INSERT INTO field_values(patient_id, entity_type, entity_id, field, value, hlc, op_id, author_id, merged) "
+          "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(patient_id, entity_type, entity_id, field) DO UPDATE SET "
+          "value = excluded.value, hlc = excluded.hlc, op_id = excluded.op_id, author_id = excluded.author_id, "
+          "merged = excluded.merged")
+      .bind(1, location.patientId)
+      .bind(2, location.entityType)
+      .bind(3, location.entityId)
+      .bind(4, location.field)
+      .bind(5, winner.value)
+      .bind(6, static_cast<std::int64_t>(winner.hlc))
+      .bind(7, winner.opId)
+      .bind(8, winner.authorId)
+      .bind(9, std::int64_t{merged ? 1 : 0})
+      .run();
+
+  // A resolution may name a conflict of another field's history that is
+  // already stored: mark it too.
+  if (!write.resolves_conflict_id().empty()) {
+    auto q = m_db.query("SELECT patient_id, entity_type, entity_id, field FROM conflicts WHERE id = ?");
+    q.bind(1, write.resolves_conflict_id());
+    if (q.step()) {
+      const sync::FieldLocation other{q.text(0), q.text(1), q.text(2), q.text(3)};
+      if (other.field != location.field || other.entityId != location.entityId ||
+          other.entityType != location.entityType || other.patientId != location.patientId) {
+        refreshMergedFlag(other);
+      }
+    }
+  }
+}
+
+sync::Conflict DeviceStore::toConflict(const sync::ConflictRecord& record) {
+  sync::Conflict conflict;
+  conflict.set_id(record.id);
+  conflict.set_patient_id(record.location.patientId);
+  conflict.set_entity_type(record.location.entityType);
+  conflict.set_entity_id(record.location.entityId);
+  conflict.set_field(record.location.field);
+  auto side = [](const sync::WriteVersion& write, sync::ConflictSide& out) {
+    out.set_operation_id(write.opId);
+    out.set_value(write.value);
+    out.set_author_id(write.authorId);
+    out.set_hlc(write.hlc);
+  };
+  side(record.loser, *conflict.mutable_overwritten());
+  side(record.winner, *conflict.mutable_kept());
+  return conflict;
+}
+
+void DeviceStore::refreshMergedFlag(const sync::FieldLocation& location) {
+  std::int64_t open = 0;
+  {
+    auto q = m_db.query(
+        "SELECT c.body, r.op_id FROM conflicts c LEFT JOIN resolutions r ON r.conflict_id = c.id "
+        "WHERE c.patient_id = ? AND c.entity_type = ? AND c.entity_id = ? AND c.field = ?");
+    q.bind(1, location.patientId).bind(2, location.entityType).bind(3, location.entityId).bind(4, location.field);
+    std::vector<sync::Conflict> updated;
+    while (q.step()) {
+      auto conflict = parse<sync::Conflict>(q.text(0), "conflict");
+      if (q.isNull(1)) {
+        ++open;
+      } else if (conflict.resolved_by_operation_id().empty()) {
+        conflict.set_resolved_by_operation_id(q.text(1));
+        updated.push_back(conflict);
+      }
+    }
+    for (const auto& conflict : updated) {
+      m_db.query("UPDATE conflicts SET body = ? WHERE id = ?").bindBlob(1, serialize(conflict)).bind(2, conflict.id()).run();
+    }
+  }
+  m_db.query(
+          "UPDATE field_values SET merged = ? WHERE patient_id = ? AND entity_type = ? AND entity_id = ? AND field = ?")
+      .bind(1, std::int64_t{open > 0 ? 1 : 0})
+      .bind(2, location.patientId)
+      .bind(3, location.entityType)
+      .bind(4, location.entityId)
+      .bind(5, location.field)
+      .run();
+}
+
+std::optional<FieldValue> DeviceStore::field(std::string_view patientId, std::string_view entityType,
+                                             std::string_view entityId, std::string_view field) {
+  auto q = m_db.query(
+      "SELECT value, hlc, op_id, author_id, merged FROM field_values "
+      "WHERE patient_id = ? AND entity_type = ? AND entity_id = ? AND field = ?");
+  q.bind(1, patientId).bind(2, entityType).bind(3, entityId).bind(4, field);
+  if (!q.step()) return std::nullopt;
+  return FieldValue{std::string(patientId), std::string(entityType), std::string(entityId), std::string(field),
+                    q.text(0), static_cast<std::uint64_t>(q.int64(1)), q.text(2), q.text(3), q.int64(4) != 0};
+}
+
+std::vector<FieldValue> DeviceStore::fields(std::string_view patientId) {
+  std::vector<FieldValue> result;
+  auto q = patientId.empty()
+               ? m_db.query(
+                     "SELECT patient_id, entity_type, entity_id, field, value, hlc, op_id, author_id, merged "
+                     "FROM field_values ORDER BY patient_id, entity_type, entity_id, field")
+               : m_db.query(
+                     "SELECT patient_id, entity_type, entity_id, field, value, hlc, op_id, author_id, merged "
+                     "FROM field_values WHERE patient_id = ? ORDER BY patient_id, entity_type, entity_id, field");
+  if (!patientId.empty()) q.bind(1, patientId);
+  while (q.step()) {
+    result.push_back({q.text(0), q.text(1), q.text(2), q.text(3), q.text(4), static_cast<std::uint64_t>(q.int64(5)),
+                      q.text(6), q.text(7), q.int64(8) != 0});
+  }
+  return result;
+}
+
+std::vector<sync::Conflict> DeviceStore::conflicts(std::string_view patientId) {
+  std::vector<sync::Conflict> result;
+  auto q = patientId.empty() ? m_db.query("SELECT body FROM conflicts ORDER BY id")
+                             : m_db.query("SELECT body FROM conflicts WHERE patient_id = ? ORDER BY id");
+  if (!patientId.empty()) q.bind(1, patientId);
+  while (q.step()) result.push_back(parse<sync::Conflict>(q.text(0), "conflict"));
+  return result;
+}
+
+SetState DeviceStore::set(std::string_view patientId, std::string_view entityType, std::string_view entityId,
+                          std::string_view setName) {
+  SetState state;
+  auto q = m_db.query(
+      "SELECT a.element, a.add_op_id FROM set_adds a LEFT JOIN set_removed_adds r ON r.add_op_id = a.add_op_id "
+      "WHERE a.patient_id = ? AND a.entity_type = ? AND a.entity_id = ? AND a.set_name = ? AND r.add_op_id IS NULL "
+      "ORDER BY a.element, a.add_op_id");
+  q.bind(1, patientId).bind(2, entityType).bind(3, entityId).bind(4, setName);
+  while (q.step()) {
+    std::string element = q.text(0);
+    if (state.members.empty() || state.members.back() != element) state.members.push_back(element);
+    state.liveAddIds[element].push_back(q.text(1));
+  }
+  return state;
 }
 
 void DeviceStore::recordLocal(const sync::Operation& op) {
@@ -152,6 +410,8 @@ void DeviceStore::restamp(const sync::Operation& op) {
       .bind(3, op.id())
       .run();
   m_db.query("UPDATE notes SET hlc = ? WHERE id = ?").bind(1, static_cast<std::int64_t>(op.hlc())).bind(2, op.entity_id()).run();
+  // A restamped field write may change which write wins.
+  if (op.has_write()) materialiseWrite(op);
 }
 
 std::vector<RejectedOperation> DeviceStore::rejected() {

@@ -1,5 +1,7 @@
 #include "hemma/server/database.hpp"
 
+#include "hemma/server/field_store.hpp"
+
 #include <Poco/Data/SQLite/Connector.h>
 #include <Poco/Data/Session.h>
 
@@ -39,9 +41,14 @@ void Database::migrate() {
       hlc INTEGER NOT NULL,
       recorded_at TEXT NOT NULL,
       received_at TEXT NOT NULL,
+      field TEXT,
       body BLOB NOT NULL))sql",
       now;
   s << "CREATE INDEX IF NOT EXISTS operations_by_patient ON operations(patient_id, seq)", now;
+  s << "CREATE INDEX IF NOT EXISTS operations_by_field ON operations(patient_id, entity_type, entity_id, field) "
+       "WHERE field IS NOT NULL",
+      now;
+  FieldStore::migrate(s);
 }
 
 }  // namespace hemma::server

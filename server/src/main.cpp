@@ -8,6 +8,7 @@
 #include <Poco/Util/Option.h>
 #include <Poco/Util/OptionSet.h>
 #include <Poco/Util/ServerApplication.h>
+#include <Poco/UUIDGenerator.h>
 
 #include <chrono>
 #include <iostream>
@@ -90,7 +91,7 @@ class HemmaServer final : public Poco::Util::ServerApplication {
 
     hemma::server::Database database(options.database);
     hemma::server::OperationLog log(database);
-    hemma::server::SyncService sync(log);
+    hemma::server::SyncService sync(log, "server-" + Poco::UUIDGenerator::defaultGenerator().createRandom().toString());
     if (options.demo) {
       const auto added = hemma::server::loadDemoData(sync, systemNowMs());
       logger().information("demo data: %z new record(s)", added);

@@ -1,5 +1,7 @@
 #include "hemma/server/operation_log.hpp"
 
+#include "hemma/server/field_store.hpp"
+
 #include <Poco/Data/LOB.h>
 #include <Poco/Data/Session.h>
 #include <Poco/Data/Statement.h>
@@ -29,6 +31,7 @@ std::vector<AppendResult> OperationLog::append(const std::vector<const sync::Ope
   Poco::Data::Session s = m_db.session();
 
   std::string opId, patientId, entityType, entityId, authorId, deviceId, recordedAt, received = receivedAt;
+  Poco::Nullable<std::string> field;
   Poco::Int64 hlc = 0;
   Poco::Data::BLOB body;
   Poco::Int64 seq = 0;
@@ -36,9 +39,9 @@ std::vector<AppendResult> OperationLog::append(const std::vector<const sync::Ope
 
   Poco::Data::Statement insert(s);
   insert << "INSERT INTO operations(op_id, patient_id, entity_type, entity_id, author_id, device_id, hlc, "
-            "recorded_at, received_at, body) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(op_id) DO NOTHING",
+            "recorded_at, received_at, field, body) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(op_id) DO NOTHING",
       use(opId), use(patientId), use(entityType), use(entityId), use(authorId), use(deviceId), use(hlc),
-      use(recordedAt), use(received), use(body);
+      use(recordedAt), use(received), use(field), use(body);
   Poco::Data::Statement lookup(s);
   lookup << "SELECT seq, body FROM operations WHERE op_id = ?", into(seq), into(storedBody), use(opId);
 
@@ -54,6 +57,11 @@ std::vector<AppendResult> OperationLog::append(const std::vector<const sync::Ope
       deviceId = op.device_id();
       hlc = static_cast<Poco::Int64>(op.hlc());
       recordedAt = op.recorded_at();
+      if (op.has_write()) {
+        field = op.write().field();
+      } else {
+        field.clear();
+      }
       sync::Operation stored = op;
       stored.clear_server_seq();
       const std::string bytes = stored.SerializeAsString();
@@ -64,6 +72,8 @@ std::vector<AppendResult> OperationLog::append(const std::vector<const sync::Ope
       if (inserted == 0) {
         results[i].duplicate = true;
         if (fromBlob(storedBody) != bytes) results[i].problem = "id: already used by a different operation";
+      } else {
+        FieldStore::apply(s, op);
       }
     }
     s.commit();
@@ -90,6 +100,21 @@ std::vector<sync::Operation> OperationLog::after(std::uint64_t afterSeq, std::ui
     ops[i].set_server_seq(static_cast<std::uint64_t>(seqs[i]));
   }
   return ops;
+}
+
+std::vector<sync::Conflict> OperationLog::conflicts(const ConflictQuery& query) {
+  Poco::Data::Session s = m_db.session();
+  return FieldStore::conflicts(s, query);
+}
+
+std::optional<sync::Conflict> OperationLog::conflict(const std::string& id) {
+  Poco::Data::Session s = m_db.session();
+  return FieldStore::conflict(s, id);
+}
+
+std::uint64_t OperationLog::currentHlc(const sync::Conflict& conflictOnField) {
+  Poco::Data::Session s = m_db.session();
+  return FieldStore::currentHlc(s, conflictOnField);
 }
 
 std::uint64_t OperationLog::lastSeq() {

@@ -32,6 +32,8 @@ class ApiHandler : public Poco::Net::HTTPRequestHandler {
       sendError(response, e.status(), e.what());
     } catch (const BadRequest& e) {
       sendError(response, 400, e.what());
+    } catch (const NotFound& e) {
+      sendError(response, 404, e.what());
     } catch (const std::exception& e) {
       Poco::Util::Application::instance().logger().error("%s %s failed: %s", request.getMethod(), request.getURI(),
                                                          std::string(e.what()));
@@ -95,6 +97,43 @@ class OperationsHandler final : public ApiHandler {
   }
 };
 
+// GET /api/v1/conflicts?patient=ID&state=open|all
+class ConflictsHandler final : public ApiHandler {
+ public:
+  using ApiHandler::ApiHandler;
+  void handle(HTTPServerRequest& request, HTTPServerResponse& response) override {
+    ConflictQuery query;
+    for (const auto& [key, value] : Poco::URI(request.getURI()).getQueryParameters()) {
+      if (key == "patient") {
+        query.patientId = value;
+      } else if (key == "state") {
+        if (value != "open" && value != "all") throw HttpError(400, "state: \"" + value + "\" is not open or all");
+        query.openOnly = value == "open";
+      } else {
+        throw HttpError(400, key + ": unknown query parameter (patient, state)");
+      }
+    }
+    sendMessage(response, m_services.sync.conflicts(query), BodyFormat::Json);
+  }
+};
+
+// POST /api/v1/conflicts/{id}/resolve with ResolveConflictRequest
+class ResolveConflictHandler final : public ApiHandler {
+ public:
+  ResolveConflictHandler(const Services& services, std::string conflictId)
+      : ApiHandler(services), m_conflictId(std::move(conflictId)) {}
+  void handle(HTTPServerRequest& request, HTTPServerResponse& response) override {
+    const BodyFormat format = requestFormat(request);
+    sync::ResolveConflictRequest resolve;
+    parseBody(readBody(request, sync::kMaxRequestBytes), format, resolve);
+    sendMessage(response, m_services.sync.resolveConflict(m_conflictId, resolve, m_services.nowMs()),
+                responseFormat(request, format));
+  }
+
+ private:
+  std::string m_conflictId;
+};
+
 class HealthHandler final : public ApiHandler {
  public:
   using ApiHandler::ApiHandler;
@@ -137,9 +176,19 @@ Poco::Net::HTTPRequestHandler* Router::createRequestHandler(const HTTPServerRequ
       {"POST", "/api/v1/sync/push", [](const Services& s) -> Poco::Net::HTTPRequestHandler* { return new PushHandler(s); }},
       {"POST", "/api/v1/sync/pull", [](const Services& s) -> Poco::Net::HTTPRequestHandler* { return new PullHandler(s); }},
       {"GET", "/api/v1/operations", [](const Services& s) -> Poco::Net::HTTPRequestHandler* { return new OperationsHandler(s); }},
+      {"GET", "/api/v1/conflicts", [](const Services& s) -> Poco::Net::HTTPRequestHandler* { return new ConflictsHandler(s); }},
       {"GET", "/api/v1/health", [](const Services& s) -> Poco::Net::HTTPRequestHandler* { return new HealthHandler(s); }},
       {"GET", "/", [](const Services& s) -> Poco::Net::HTTPRequestHandler* { return new PageHandler(s); }},
   };
+  // /api/v1/conflicts/{id}/resolve
+  const std::string conflictsPrefix = "/api/v1/conflicts/";
+  const std::string resolveSuffix = "/resolve";
+  if (path.size() > conflictsPrefix.size() + resolveSuffix.size() && path.rfind(conflictsPrefix, 0) == 0 &&
+      path.compare(path.size() - resolveSuffix.size(), resolveSuffix.size(), resolveSuffix) == 0) {
+    if (method != "POST") return new ErrorHandler(m_services, 405, method + " " + path + ": method not allowed");
+    const std::string id = path.substr(conflictsPrefix.size(), path.size() - conflictsPrefix.size() - resolveSuffix.size());
+    return new ResolveConflictHandler(m_services, id);
+  }
   bool pathKnown = false;
   for (const auto& route : kRoutes) {
     if (path != route.path) continue;

@@ -1,6 +1,7 @@
 #include "hemma/server/sync_service.hpp"
 
 #include "hemma/sync/hlc.hpp"
+#include "hemma/sync/merge_rules.hpp"
 #include "hemma/sync/operation.hpp"
 #include "hemma/sync/protocol.hpp"
 #include "hemma/sync/time_format.hpp"
@@ -17,6 +18,9 @@ void checkVersion(std::uint32_t version) {
 }
 
 }  // namespace
+
+SyncService::SyncService(OperationLog& log, std::string serverDeviceId)
+    : m_log(log), m_serverDeviceId(std::move(serverDeviceId)) {}
 
 sync::PushResponse SyncService::push(const sync::PushRequest& request, std::int64_t nowMs) {
   checkVersion(request.protocol_version());
@@ -41,6 +45,8 @@ sync::PushResponse SyncService::push(const sync::PushRequest& request, std::int6
     };
     if (auto problem = sync::validateOperation(op)) {
       reject(sync::OperationRejection::INVALID, *problem);
+    } else if (auto unruled = sync::checkPolicy(op)) {
+      reject(sync::OperationRejection::INVALID, *unruled);
     } else if (op.device_id() != request.device_id()) {
       reject(sync::OperationRejection::FORBIDDEN, "device_id: differs from the pushing device " + request.device_id());
     } else if (op.hlc() > newestAccepted) {
@@ -53,6 +59,11 @@ sync::PushResponse SyncService::push(const sync::PushRequest& request, std::int6
   }
 
   const auto results = m_log.append(valid, sync::formatRfc3339(nowMs));
+  {
+    // The server's own writes must order after everything it has stored.
+    std::lock_guard lock(m_clockMutex);
+    for (const auto* op : valid) m_clock.observe(op->hlc(), nowMs);
+  }
   for (std::size_t i = 0; i < valid.size(); ++i) {
     if (results[i].problem) {
       auto& rejection = *response.add_rejections();
@@ -68,6 +79,43 @@ sync::PushResponse SyncService::push(const sync::PushRequest& request, std::int6
   }
   response.set_server_time_ms(nowMs);
   return response;
+}
+
+sync::ConflictList SyncService::conflicts(const ConflictQuery& query) {
+  sync::ConflictList list;
+  for (auto& conflict : m_log.conflicts(query)) *list.add_conflicts() = std::move(conflict);
+  return list;
+}
+
+sync::Conflict SyncService::resolveConflict(const std::string& conflictId,
+                                            const sync::ResolveConflictRequest& request, std::int64_t nowMs) {
+  if (request.author_id().empty()) throw BadRequest("author_id: empty");
+  const auto conflict = m_log.conflict(conflictId);
+  if (!conflict) throw NotFound("conflict " + conflictId + ": no such conflict");
+
+  sync::Operation op;
+  {
+    std::lock_guard lock(m_clockMutex);
+    op.set_id(sync::makeOperationId(m_serverDeviceId, ++m_counter));
+    op.set_hlc(m_clock.now(nowMs));
+  }
+  op.set_author_id(request.author_id());
+  op.set_device_id(m_serverDeviceId);
+  op.set_patient_id(conflict->patient_id());
+  op.set_entity_type(conflict->entity_type());
+  op.set_entity_id(conflict->entity_id());
+  op.set_recorded_at(sync::formatRfc3339(nowMs));
+  auto& write = *op.mutable_write();
+  write.set_field(conflict->field());
+  write.set_value(request.value());
+  write.set_base_hlc(std::min<std::uint64_t>(m_log.currentHlc(*conflict), op.hlc() - 1));
+  write.set_resolves_conflict_id(conflictId);
+  if (auto problem = sync::validateOperation(op)) throw BadRequest(*problem);
+  if (auto problem = sync::checkPolicy(op)) throw BadRequest(*problem);
+
+  const auto results = m_log.append({&op}, sync::formatRfc3339(nowMs));
+  if (results.front().problem) throw BadRequest(*results.front().problem);
+  return *m_log.conflict(conflictId);
 }
 
 sync::PullResponse SyncService::pull(const sync::PullRequest& request, std::int64_t nowMs) {

@@ -48,6 +48,34 @@ class Device {
                               std::string_view amendsNoteId = {});
   std::vector<domain::VisitNote> notes(std::string_view patientId = {});
 
+  // Writes a field (address, visit status, activity text, dose...), offline.
+  // The base is the version this device shows now, so the merge can tell an
+  // informed overwrite from a concurrent one. The (entity type, field) pair
+  // must have a merge rule (sync/docs/merge-rules.md).
+  sync::Operation writeField(std::string_view patientId, std::string_view entityType, std::string_view entityId,
+                             std::string_view field, std::string_view value);
+  // Confirms the value of a conflicted field: a write of `value` that marks
+  // conflict `conflictId` resolved everywhere once synced.
+  sync::Operation resolveConflict(std::string_view conflictId, std::string_view value);
+  // Adds to or removes from an add-wins set (care team, completed tasks).
+  sync::Operation addToSet(std::string_view patientId, std::string_view entityType, std::string_view entityId,
+                           std::string_view setName, std::string_view element);
+  // Removes the adds of `element` this device has seen; an add made
+  // elsewhere at the same time survives. Throws std::invalid_argument if
+  // `element` is not a member here.
+  sync::Operation removeFromSet(std::string_view patientId, std::string_view entityType, std::string_view entityId,
+                                std::string_view setName, std::string_view element);
+
+  std::optional<FieldValue> field(std::string_view patientId, std::string_view entityType, std::string_view entityId,
+                                  std::string_view field) {
+    return m_store.field(patientId, entityType, entityId, field);
+  }
+  std::vector<sync::Conflict> conflicts(std::string_view patientId = {}) { return m_store.conflicts(patientId); }
+  SetState set(std::string_view patientId, std::string_view entityType, std::string_view entityId,
+               std::string_view setName) {
+    return m_store.set(patientId, entityType, entityId, setName);
+  }
+
   SyncReport sync(Transport& transport, SyncClient::Options options = {});
   SyncStatus status();
   std::vector<RejectedOperation> rejected() { return m_store.rejected(); }
@@ -56,6 +84,10 @@ class Device {
 
  private:
   sync::Operation newOperation(std::string_view patientId, std::string_view entityType, std::string_view entityId);
+  // Checks `op`, then stores it with its outbox entry and the device's
+  // counter and clock in one transaction. On failure nothing is kept and the
+  // counter and clock are as before.
+  void record(sync::Operation& op);
   const std::string& requireEnrolled();
 
   DeviceStore m_store;

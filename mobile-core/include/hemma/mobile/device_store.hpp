@@ -11,6 +11,7 @@
 // Every method throws StoreError when SQLite fails; nothing is half-written.
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -18,8 +19,30 @@
 
 #include "hemma/mobile/sqlite_db.hpp"
 #include "hemma/sync.pb.h"
+#include "hemma/sync/field_history.hpp"
 
 namespace hemma::mobile {
+
+// The current value of a field, with the "merged" marker: an unresolved
+// conflict record exists for it.
+struct FieldValue {
+  std::string patientId;
+  std::string entityType;
+  std::string entityId;
+  std::string field;
+  std::string value;
+  std::uint64_t hlc = 0;
+  std::string opId;
+  std::string authorId;
+  bool merged = false;
+};
+
+// An add-wins set: its members, and per member the adds that still count
+// (what a remove must name).
+struct SetState {
+  std::vector<std::string> members;
+  std::map<std::string, std::vector<std::string>> liveAddIds;
+};
 
 // A rejected local operation: kept, with the server's reason, so the nurse
 // can see it; never silently dropped.
@@ -82,7 +105,20 @@ class DeviceStore {
   std::vector<domain::VisitNote> notes(std::string_view patientId = {});
   std::size_t operationCount();
 
+  // Materialised fields, sets and conflicts, as the merge rules make them.
+  std::optional<FieldValue> field(std::string_view patientId, std::string_view entityType, std::string_view entityId,
+                                  std::string_view field);
+  // All fields (of one patient, or all when empty), ordered by location.
+  std::vector<FieldValue> fields(std::string_view patientId = {});
+  // Conflict records, open and resolved, ordered by id.
+  std::vector<sync::Conflict> conflicts(std::string_view patientId = {});
+  SetState set(std::string_view patientId, std::string_view entityType, std::string_view entityId,
+               std::string_view setName);
+
  private:
+  void materialiseWrite(const sync::Operation& op);
+  void refreshMergedFlag(const sync::FieldLocation& location);
+  static sync::Conflict toConflict(const sync::ConflictRecord& record);
   // Returns false when the operation was known already.
   bool storeOperation(const sync::Operation& op, bool local);
   void materialise(const sync::Operation& op);

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "hemma/server/database.hpp"
+#include "hemma/server/field_store.hpp"
 #include "hemma/sync.pb.h"
 
 namespace hemma::server {
@@ -39,6 +40,12 @@ class OperationLog {
   std::vector<sync::Operation> after(std::uint64_t afterSeq, std::uint32_t limit);
 
   std::uint64_t lastSeq();
+
+  // Conflict records raised by review-on-conflict fields.
+  std::vector<sync::Conflict> conflicts(const ConflictQuery& query);
+  std::optional<sync::Conflict> conflict(const std::string& id);
+  // The clock value of the current write of the conflict's field.
+  std::uint64_t currentHlc(const sync::Conflict& conflictOnField);
 
  private:
   Database& m_db;
