@@ -47,41 +47,12 @@ constexpr int kWriteChunk = 100;  // notes a tablet writes between two syncs
 constexpr std::size_t kPushBatch = 50;
 constexpr auto kRequestTimeout = 3s;
 
-// A fresh directory, in RAM (/dev/shm) where there is one, removed at the end.
-// A SIGKILL ends the process, not the machine: what the server wrote before
-// it died stays in the page cache and the next process reads it, whatever
-// the fsync policy, so RAM loses nothing this test looks at. On disk the
-// 12,000 one-note transactions (synchronous=FULL) would cost ~5 ms of fsync
-// each and blow the time budget. Power loss is not what is tested here.
-class ScratchDir {
- public:
-  ScratchDir() {
-    std::error_code ec;
-    if (std::filesystem::is_directory("/dev/shm", ec)) {
-      std::string pattern = "/dev/shm/hemma-crash-XXXXXX";
-      if (mkdtemp(pattern.data())) {
-        m_path = pattern;
-        return;
-      }
-    }
-    m_fallback = std::make_unique<hemma::test::TempDir>();
-    m_path = m_fallback->path();
-  }
-  ~ScratchDir() {
-    if (!m_fallback) {
-      std::error_code ignored;
-      std::filesystem::remove_all(m_path, ignored);
-    }
-  }
-  ScratchDir(const ScratchDir&) = delete;
-  ScratchDir& operator=(const ScratchDir&) = delete;
-
-  std::string file(const std::string& name) const { return (m_path / name).string(); }
-
- private:
-  std::unique_ptr<hemma::test::TempDir> m_fallback;
-  std::filesystem::path m_path;
-};
+// Databases in RAM (/dev/shm) where there is one. A SIGKILL ends the
+// process, not the machine: what the server wrote before it died stays in the
+// page cache and the next process reads it, whatever the fsync policy, so RAM
+// loses nothing this test looks at. On disk the 12,000 one-note transactions
+// (synchronous=FULL) would cost ~5 ms of fsync each and blow the time budget.
+// Power loss is not what is tested here.
 
 // Small push batches, so a kill finds acknowledged and unacknowledged
 // batches side by side. One attempt per sync: the test retries itself, and
@@ -345,7 +316,7 @@ TEST_CASE("the server killed with SIGKILL mid-sync loses no acknowledged operati
     extraDelay.emplace_back(std::uniform_int_distribution<int>(0, 15)(rng));
   }
 
-  ScratchDir dir;
+  hemma::test::TempDir dir(hemma::test::TempDir::InMemory);
   SystemClock clock;
   const std::string serverDb = dir.file("server.db");
   std::vector<Tablet> tablets(kTablets);
@@ -552,7 +523,7 @@ TEST_CASE("the server killed with SIGKILL mid-sync loses no acknowledged operati
 }
 
 TEST_CASE("a device killed mid-sync resends its outbox idempotently") {
-  ScratchDir dir;
+  hemma::test::TempDir dir(hemma::test::TempDir::InMemory);
   SystemClock clock;
   const std::string path = dir.file("nurse.db");
   hemma::test::ServerProcess server(dir.file("server.db"));
@@ -636,7 +607,7 @@ TEST_CASE("a device process killed with SIGKILL mid-sync resends its outbox idem
   const unsigned seed = Catch::rngSeed() != 0 ? Catch::rngSeed() : std::random_device{}();
   INFO("seed " << seed);
   std::mt19937 rng(seed);
-  ScratchDir dir;
+  hemma::test::TempDir dir(hemma::test::TempDir::InMemory);
   SystemClock clock;
   const std::string path = dir.file("nurse.db");
   hemma::test::ServerProcess server(dir.file("server.db"));

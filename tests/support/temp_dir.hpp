@@ -1,5 +1,5 @@
 #pragma once
-// A fresh directory under the system temp dir, removed with its contents when
+// A fresh directory under the system temp dir (or in RAM), removed with its contents when
 // the TempDir goes out of scope.
 
 #include <filesystem>
@@ -9,7 +9,13 @@ namespace hemma::test {
 
 class TempDir {
  public:
-  TempDir();
+  enum Storage {
+    OnDisk,
+    // In RAM (/dev/shm) where the machine has it, else on disk: for tests
+    // that commit thousands of transactions and do not test power loss.
+    InMemory,
+  };
+  explicit TempDir(Storage storage = OnDisk);
   ~TempDir();
   TempDir(const TempDir&) = delete;
   TempDir& operator=(const TempDir&) = delete;
