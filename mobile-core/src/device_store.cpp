@@ -1,5 +1,7 @@
 #include "hemma/mobile/device_store.hpp"
 
+#include <algorithm>
+
 #include "hemma/sync/merge_rules.hpp"
 
 namespace hemma::mobile {
@@ -381,13 +383,33 @@ std::size_t DeviceStore::outboxSize() {
 
 void DeviceStore::acknowledge(const std::vector<sync::OperationAck>& acks) {
   inTransaction([&] {
-    for (const auto& ack : acks) {
-      m_db.query("DELETE FROM outbox WHERE op_id = ?").bind(1, ack.operation_id()).run();
-      m_db.query("UPDATE operations SET server_seq = ? WHERE id = ?")
-          .bind(1, static_cast<std::int64_t>(ack.server_seq()))
-          .bind(2, ack.operation_id())
-          .run();
+    std::vector<std::uint64_t> seqs;
+    seqs.reserve(acks.size());
+    {
+      auto dequeue = m_db.query("DELETE FROM outbox WHERE op_id = ?");
+      for (const auto& ack : acks) dequeue.bind(1, ack.operation_id()).runAndReset();
     }
+    {
+      auto note = m_db.query("UPDATE operations SET server_seq = ? WHERE id = ?");
+      for (const auto& ack : acks) {
+        note.bind(1, static_cast<std::int64_t>(ack.server_seq())).bind(2, ack.operation_id()).runAndReset();
+        seqs.push_back(ack.server_seq());
+      }
+    }
+    // When the acknowledged operations are the very next ones in the
+    // server's log, the device has everything up to the last of them: move
+    // the cursor on, so the next pull does not fetch its own writes back.
+    std::sort(seqs.begin(), seqs.end());
+    std::uint64_t cursor = this->cursor();
+    const std::uint64_t before = cursor;
+    for (const std::uint64_t seq : seqs) {
+      if (seq == cursor + 1) {
+        cursor = seq;
+      } else if (seq > cursor) {
+        break;
+      }
+    }
+    if (cursor != before) setMeta("cursor", std::to_string(cursor));
   });
 }
 

@@ -43,6 +43,12 @@ void Query::run() {
   }
 }
 
+void Query::runAndReset() {
+  run();
+  sqlite3_reset(m_stmt);
+  sqlite3_clear_bindings(m_stmt);
+}
+
 std::int64_t Query::int64(int column) const { return sqlite3_column_int64(m_stmt, column); }
 
 std::string Query::text(int column) const {
@@ -78,15 +84,15 @@ void SqliteDb::exec(const std::string& sql) {
   }
 }
 
-Query SqliteDb::query(const std::string& sql) {
+Query SqliteDb::query(std::string_view sql) {
   auto it = m_statements.find(sql);
   if (it == m_statements.end()) {
     sqlite3_stmt* stmt = nullptr;
-    if (sqlite3_prepare_v3(m_db, sql.c_str(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT, &stmt,
+    if (sqlite3_prepare_v3(m_db, sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT, &stmt,
                            nullptr) != SQLITE_OK) {
       fail(sql);
     }
-    it = m_statements.emplace(sql, stmt).first;
+    it = m_statements.emplace(std::string(sql), stmt).first;
   }
   return Query(*this, it->second);
 }

@@ -1,5 +1,6 @@
 #include "hemma/mobile/sync_client.hpp"
 
+#include <cstdlib>
 #include <thread>
 
 #include "hemma/sync/protocol.hpp"
@@ -10,6 +11,8 @@ namespace hemma::mobile {
 namespace {
 // Rounds of "clock too far ahead, restamp, send again" before giving up.
 constexpr int kMaxRestampRounds = 3;
+// Clock offsets closer than this to the one in use are not worth storing.
+constexpr std::int64_t kOffsetNoiseMs = 1000;
 }  // namespace
 
 SyncClient::SyncClient(DeviceStore& store, Transport& transport, sync::HybridClock& clock, Clock& wallClock,
@@ -61,8 +64,12 @@ SyncReport SyncClient::run() {
 
 void SyncClient::learnServerTime(std::int64_t serverTimeMs) {
   if (serverTimeMs <= 0) return;
-  m_clock.setOffset(serverTimeMs - m_wallClock.nowMs());
+  const std::int64_t offset = serverTimeMs - m_wallClock.nowMs();
   const sync::Hlc ceiling = sync::makeHlc(serverTimeMs + sync::kMaxClockSkewMs, 0);
+  // Offsets that differ by less than the round trip's noise change nothing
+  // worth a commit.
+  if (std::abs(offset - m_clock.offset()) < kOffsetNoiseMs && m_clock.last() <= ceiling) return;
+  m_clock.setOffset(offset);
   m_store.inTransaction([&] {
     m_store.setMeta("clock_offset", std::to_string(m_clock.offset()));
     if (m_clock.last() <= ceiling) return;

@@ -38,15 +38,18 @@ std::vector<AppendResult> OperationLog::append(const std::vector<const sync::Ope
   Poco::Data::BLOB storedBody;
 
   Poco::Data::Statement insert(s);
+  std::vector<Poco::Int64> insertedSeq;
   insert << "INSERT INTO operations(op_id, patient_id, entity_type, entity_id, author_id, device_id, hlc, "
-            "recorded_at, received_at, field, body) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(op_id) DO NOTHING",
-      use(opId), use(patientId), use(entityType), use(entityId), use(authorId), use(deviceId), use(hlc),
-      use(recordedAt), use(received), use(field), use(body);
+            "recorded_at, received_at, field, body) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT(op_id) DO NOTHING RETURNING seq",
+      into(insertedSeq), use(opId), use(patientId), use(entityType), use(entityId), use(authorId), use(deviceId),
+      use(hlc), use(recordedAt), use(received), use(field), use(body);
   Poco::Data::Statement lookup(s);
   lookup << "SELECT seq, body FROM operations WHERE op_id = ?", into(seq), into(storedBody), use(opId);
 
   s.begin();
   try {
+    std::string bytes;
     for (std::size_t i = 0; i < ops.size(); ++i) {
       const sync::Operation& op = *ops[i];
       opId = op.id();
@@ -62,19 +65,27 @@ std::vector<AppendResult> OperationLog::append(const std::vector<const sync::Ope
       } else {
         field.clear();
       }
-      sync::Operation stored = op;
-      stored.clear_server_seq();
-      const std::string bytes = stored.SerializeAsString();
+      // The log stores the operation as its author made it, without the
+      // server's sequence number.
+      if (op.server_seq() == 0) {
+        op.SerializeToString(&bytes);
+      } else {
+        sync::Operation stored = op;
+        stored.clear_server_seq();
+        stored.SerializeToString(&bytes);
+      }
       body = toBlob(bytes);
-      const std::size_t inserted = insert.execute();
+      insertedSeq.clear();
+      insert.execute();
+      if (!insertedSeq.empty()) {
+        results[i].seq = static_cast<std::uint64_t>(insertedSeq.front());
+        FieldStore::apply(s, op);
+        continue;
+      }
       lookup.execute();
       results[i].seq = static_cast<std::uint64_t>(seq);
-      if (inserted == 0) {
-        results[i].duplicate = true;
-        if (fromBlob(storedBody) != bytes) results[i].problem = "id: already used by a different operation";
-      } else {
-        FieldStore::apply(s, op);
-      }
+      results[i].duplicate = true;
+      if (fromBlob(storedBody) != bytes) results[i].problem = "id: already used by a different operation";
     }
     s.commit();
   } catch (...) {

@@ -39,6 +39,8 @@ class Query {
   bool step();
   // Steps until done; for statements that return no rows.
   void run();
+  // run(), then clears the bindings so the statement can be bound again.
+  void runAndReset();
 
   std::int64_t int64(int column) const;
   std::string text(int column) const;
@@ -59,7 +61,7 @@ class SqliteDb {
   // Runs one or more statements that return no rows.
   void exec(const std::string& sql);
   // A cached prepared statement for `sql`.
-  Query query(const std::string& sql);
+  Query query(std::string_view sql);
   std::int64_t changes() const { return sqlite3_changes64(m_db); }
 
   [[noreturn]] void fail(std::string_view what) const;
