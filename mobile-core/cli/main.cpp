@@ -1,6 +1,7 @@
 // hemma-device: a command-line tablet. Each subcommand is one call of the
 // device core's API (include/hemma/mobile/device.hpp).
 
+#include <cctype>
 #include <cstdlib>
 #include <cstring>
 #include <iostream>
@@ -23,6 +24,11 @@ Commands:
   note PATIENT_ID TEXT          record a visit note (offline; queued for the server)
        [--visit VISIT_ID] [--amends NOTE_ID]
   notes [PATIENT_ID]            list the visit notes on this device, oldest first
+  set-field PATIENT_ID ENTITY_TYPE ENTITY_ID FIELD VALUE
+                                change a field (e.g. medication med-1 dose "5 mg"); offline
+  fields [PATIENT_ID]           list field values; "[merged]" marks an unresolved conflict
+  conflicts [PATIENT_ID]        list conflict records (both values, authors)
+  resolve CONFLICT_ID VALUE     confirm the value of a conflicted field
   sync                          push queued changes to the server, then pull new ones
   status                        device id, user, pending changes, last sync and error
   help                          show this text
@@ -75,7 +81,7 @@ Arguments parseArguments(int argc, char** argv) {
       args.visit = value();
     } else if (arg == "--amends") {
       args.amends = value();
-    } else if (arg.size() > 1 && arg[0] == '-' && args.positional.size() < 2) {
+    } else if (arg.size() > 1 && arg[0] == '-' && !std::isdigit(static_cast<unsigned char>(arg[1]))) {
       usageError("unknown option " + arg);
     } else {
       args.positional.push_back(arg);
@@ -122,6 +128,43 @@ int run(const Arguments& args) {
                 << note.text() << "\n";
     }
     std::cout << notes.size() << " note(s)\n";
+    return 0;
+  }
+  if (command == "set-field") {
+    expectArgs(args, 5, 5, "set-field PATIENT_ID ENTITY_TYPE ENTITY_ID FIELD VALUE");
+    const auto op = device.writeField(args.positional[1], args.positional[2], args.positional[3], args.positional[4],
+                                      args.positional[5]);
+    std::cout << "recorded " << op.id() << ": " << args.positional[2] << "/" << args.positional[3] << "."
+              << args.positional[4] << " = " << args.positional[5] << "\n";
+    return 0;
+  }
+  if (command == "fields") {
+    expectArgs(args, 0, 1, "fields [PATIENT_ID]");
+    const auto fields = device.store().fields(args.positional.size() > 1 ? args.positional[1] : "");
+    for (const auto& f : fields) {
+      std::cout << f.patientId << "  " << f.entityType << "/" << f.entityId << "." << f.field << " = " << f.value
+                << "  (" << f.authorId << ")" << (f.merged ? "  [merged]" : "") << "\n";
+    }
+    std::cout << fields.size() << " field(s)\n";
+    return 0;
+  }
+  if (command == "conflicts") {
+    expectArgs(args, 0, 1, "conflicts [PATIENT_ID]");
+    const auto conflicts = device.conflicts(args.positional.size() > 1 ? args.positional[1] : "");
+    for (const auto& c : conflicts) {
+      std::cout << c.id() << "  " << c.patient_id() << "  " << c.entity_type() << "/" << c.entity_id() << "."
+                << c.field() << (c.resolved_by_operation_id().empty() ? "  OPEN" : "  resolved") << "\n"
+                << "    kept:        " << c.kept().value() << "  (" << c.kept().author_id() << ")\n"
+                << "    overwritten: " << c.overwritten().value() << "  (" << c.overwritten().author_id() << ")\n";
+    }
+    std::cout << conflicts.size() << " conflict(s)\n";
+    return 0;
+  }
+  if (command == "resolve") {
+    expectArgs(args, 2, 2, "resolve CONFLICT_ID VALUE");
+    const auto op = device.resolveConflict(args.positional[1], args.positional[2]);
+    std::cout << "recorded " << op.id() << ": resolves " << args.positional[1] << " with " << args.positional[2]
+              << "\n";
     return 0;
   }
   if (command == "sync") {
