@@ -1,0 +1,52 @@
+#include "hemma/sync/field_history.hpp"
+
+#include <iterator>
+#include <utility>
+
+namespace hemma::sync {
+
+Ordering classify(const WriteVersion& write, const WriteVersion& other) {
+  if (writeOrderLess(write, other)) return other.baseHlc >= write.hlc ? Ordering::Before : Ordering::Concurrent;
+  return write.baseHlc >= other.hlc ? Ordering::After : Ordering::Concurrent;
+}
+
+FieldHistory::FieldHistory(FieldLocation location, MergePolicy policy)
+    : m_location(std::move(location)), m_policy(policy) {}
+
+std::optional<ConflictRecord> FieldHistory::conflictBetween(const WriteVersion& earlier,
+                                                            const WriteVersion& later) const {
+  if (!raisesConflictRecords(m_policy) || classify(earlier, later) != Ordering::Concurrent) return std::nullopt;
+  return ConflictRecord{conflictIdFor(earlier.opId), m_location, earlier, later};
+}
+
+FieldDelta FieldHistory::insert(WriteVersion write) {
+  FieldDelta delta;
+  const auto [it, inserted] = m_writes.insert(std::move(write));
+  if (!inserted) return delta;
+  delta.inserted = true;
+
+  const auto next = std::next(it);
+  if (it != m_writes.begin()) {
+    const WriteVersion& pred = *std::prev(it);
+    // pred's record, if any, paired it with its old successor, which now
+    // follows the new write instead.
+    const auto old = m_conflicts.find(conflictIdFor(pred.opId));
+    if (old != m_conflicts.end()) {
+      delta.conflictIdsRemoved.push_back(old->first);
+      m_conflicts.erase(old);
+    }
+    if (auto record = conflictBetween(pred, *it)) delta.conflictsAdded.push_back(std::move(*record));
+  }
+  if (next != m_writes.end()) {
+    if (auto record = conflictBetween(*it, *next)) delta.conflictsAdded.push_back(std::move(*record));
+  } else {
+    delta.winnerChanged = true;
+    delta.winner = *it;
+  }
+  for (const ConflictRecord& record : delta.conflictsAdded) m_conflicts.emplace(record.id, record);
+  return delta;
+}
+
+const WriteVersion* FieldHistory::winner() const { return m_writes.empty() ? nullptr : &*m_writes.rbegin(); }
+
+}  // namespace hemma::sync
