@@ -1,0 +1,102 @@
+#pragma once
+// Authentication: passwords, login tokens, the tablets' own tokens and their
+// revocation, and the brake on guessing passwords.
+//
+// Passwords are stored only as PBKDF2-HMAC-SHA256 hashes with a per-user
+// random salt; comparisons are constant-time. Tokens are JWTs signed with
+// HS256 under a secret from configuration. A login token expires; a device
+// token lives until the device is revoked, which every request checks.
+//
+// Thread-safe.
+
+#include <chrono>
+#include <cstdint>
+#include <mutex>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <unordered_map>
+
+#include "hemma/api.pb.h"
+#include "hemma/server/database.hpp"
+
+namespace hemma::server {
+
+// The credentials or the token are not acceptable: 401. The message says why
+// ("token: expired", "token: signature does not match", "device: revoked")
+// without revealing whether a username exists.
+class Unauthorized : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// Too many failed logins for this username: 429. `retryAfter` says when to
+// try again.
+class TooManyAttempts : public std::runtime_error {
+ public:
+  TooManyAttempts(const std::string& message, std::chrono::seconds retryAfter)
+      : std::runtime_error(message), m_retryAfter(retryAfter) {}
+  std::chrono::seconds retryAfter() const { return m_retryAfter; }
+
+ private:
+  std::chrono::seconds m_retryAfter;
+};
+
+struct AuthSettings {
+  // HS256 key; at least 32 bytes.
+  std::string jwtSecret;
+  std::chrono::seconds loginTokenLifetime{8 * 3600};
+  // PBKDF2 iterations for new hashes (stored per hash, so raising it later
+  // keeps old hashes valid).
+  int kdfIterations = 120'000;
+  // Failed logins allowed per username within `failureWindow`.
+  int maxFailures = 5;
+  std::chrono::seconds failureWindow{15 * 60};
+};
+
+// A password hash as stored: "pbkdf2-sha256$<iterations>$<salt b64>$<hash b64>".
+std::string hashPassword(const std::string& password, int iterations);
+// Constant-time check of `password` against a stored hash.
+bool verifyPassword(const std::string& password, const std::string& stored);
+
+class AuthService {
+ public:
+  // Creates its tables (accounts, devices) if missing.
+  AuthService(Database& db, AuthSettings settings);
+
+  // Creates or replaces a login for a practitioner or a patient. `principal`
+  // must carry user_id, and role+organisation for a practitioner or
+  // patient_id for a patient.
+  void upsertAccount(const std::string& username, const std::string& password, const api::Principal& principal);
+
+  // Throws Unauthorized for a wrong username or password (same message for
+  // both) and TooManyAttempts while the username is locked out.
+  api::LoginResponse login(const api::LoginRequest& request, std::int64_t nowMs);
+
+  // Verifies a bearer token (login or device) and returns its principal.
+  // Throws Unauthorized naming the problem.
+  api::Principal authenticate(const std::string& token, std::int64_t nowMs);
+
+  // Registers a tablet to the calling user (not a device token) and issues
+  // its token. Registering the same device id again for the same user issues
+  // a new token; for another user it throws std::invalid_argument.
+  api::RegisterDeviceResponse registerDevice(const api::Principal& user, const std::string& deviceId,
+                                             std::int64_t nowMs);
+  // Revokes a device: its token stops working at once. Returns false if no
+  // such device.
+  bool revokeDevice(const std::string& deviceId, std::int64_t nowMs);
+  std::optional<api::Device> device(const std::string& deviceId);
+  api::DeviceList devices(const std::string& userId);
+
+ private:
+  Database& m_db;
+  AuthSettings m_settings;
+  std::mutex m_failuresMutex;
+  struct Failures {
+    int count = 0;
+    std::int64_t windowStartMs = 0;
+  };
+  std::unordered_map<std::string, Failures> m_failures;
+};
+
+}  // namespace hemma::server
