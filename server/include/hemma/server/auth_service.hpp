@@ -91,12 +91,16 @@ class AuthService {
  private:
   Database& m_db;
   AuthSettings m_settings;
+  // Checked for unknown usernames, so that they take as long as known ones.
+  std::string m_dummyHash;
   std::mutex m_failuresMutex;
   struct Failures {
     int count = 0;
     std::int64_t windowStartMs = 0;
   };
   std::unordered_map<std::string, Failures> m_failures;
+  // Size of m_failures at which entries whose window has passed are dropped.
+  std::size_t m_failuresSweepAt;
 };
 
 }  // namespace hemma::server
