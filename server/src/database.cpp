@@ -4,6 +4,9 @@
 
 #include <Poco/Data/SQLite/Connector.h>
 #include <Poco/Data/Session.h>
+#include <Poco/RandomStream.h>
+
+#include <vector>
 
 namespace hemma::server {
 
@@ -49,6 +52,28 @@ void Database::migrate() {
        "WHERE field IS NOT NULL",
       now;
   FieldStore::migrate(s);
+  s << "CREATE TABLE IF NOT EXISTS settings(name TEXT PRIMARY KEY, value TEXT NOT NULL)", now;
+}
+
+std::string Database::generatedSecret(const std::string& name) {
+  Poco::Data::Session s = session();
+  std::string key = name;
+  std::vector<std::string> values;
+  s << "SELECT value FROM settings WHERE name = ?", into(values), use(key), now;
+  if (!values.empty()) return values.front();
+  unsigned char bytes[32];
+  Poco::RandomInputStream random;
+  random.read(reinterpret_cast<char*>(bytes), sizeof bytes);
+  static const char* const kHex = "0123456789abcdef";
+  std::string secret;
+  for (unsigned char b : bytes) {
+    secret += kHex[b >> 4];
+    secret += kHex[b & 15];
+  }
+  s << "INSERT INTO settings(name, value) VALUES(?, ?) ON CONFLICT(name) DO NOTHING", use(key), use(secret), now;
+  values.clear();
+  s << "SELECT value FROM settings WHERE name = ?", into(values), use(key), now;
+  return values.front();
 }
 
 }  // namespace hemma::server

@@ -157,12 +157,35 @@ std::optional<sync::Conflict> FieldStore::conflict(Poco::Data::Session& s, const
   return conflict;
 }
 
-std::uint64_t FieldStore::currentHlc(Poco::Data::Session& s, const sync::Conflict& c) {
+std::optional<FieldRow> FieldStore::field(Poco::Data::Session& s, const FieldKey& key) {
+  std::vector<std::string> values, opIds, authors;
   std::vector<Poco::Int64> hlcs;
-  std::string patient = c.patient_id(), type = c.entity_type(), entity = c.entity_id(), field = c.field();
-  s << "SELECT hlc FROM field_values WHERE patient_id = ? AND entity_type = ? AND entity_id = ? AND field = ?",
-      into(hlcs), use(patient), use(type), use(entity), use(field), now;
-  return hlcs.empty() ? 0 : static_cast<std::uint64_t>(hlcs.front());
+  std::vector<int> merged;
+  std::string patient = key.patientId, type = key.entityType, entity = key.entityId, field = key.field;
+  s << "SELECT value, hlc, op_id, author_id, merged FROM field_values "
+       "WHERE patient_id = ? AND entity_type = ? AND entity_id = ? AND field = ?",
+      into(values), into(hlcs), into(opIds), into(authors), into(merged), use(patient), use(type), use(entity),
+      use(field), now;
+  if (values.empty()) return std::nullopt;
+  return FieldRow{key, values[0], static_cast<std::uint64_t>(hlcs[0]), opIds[0], authors[0], merged[0] != 0};
+}
+
+std::vector<FieldRow> FieldStore::fields(Poco::Data::Session& s, const std::string& patientId,
+                                         const std::string& entityType) {
+  std::vector<std::string> entities, fields, values, opIds, authors;
+  std::vector<Poco::Int64> hlcs;
+  std::vector<int> merged;
+  std::string patient = patientId, type = entityType;
+  s << "SELECT entity_id, field, value, hlc, op_id, author_id, merged FROM field_values "
+       "WHERE patient_id = ? AND entity_type = ? ORDER BY entity_id, field",
+      into(entities), into(fields), into(values), into(hlcs), into(opIds), into(authors), into(merged), use(patient),
+      use(type), now;
+  std::vector<FieldRow> rows;
+  for (std::size_t i = 0; i < entities.size(); ++i) {
+    rows.push_back({{patientId, entityType, entities[i], fields[i]}, values[i], static_cast<std::uint64_t>(hlcs[i]),
+                    opIds[i], authors[i], merged[i] != 0});
+  }
+  return rows;
 }
 
 }  // namespace hemma::server

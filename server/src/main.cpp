@@ -13,7 +13,11 @@
 #include <chrono>
 #include <iostream>
 
+#include "hemma/server/audit_log.hpp"
+#include "hemma/server/auth_service.hpp"
+#include "hemma/server/care_service.hpp"
 #include "hemma/server/database.hpp"
+#include "hemma/server/domain_store.hpp"
 #include "hemma/server/demo_data.hpp"
 #include "hemma/server/operation_log.hpp"
 #include "hemma/server/router.hpp"
@@ -49,6 +53,11 @@ class HemmaServer final : public Poco::Util::ServerApplication {
     options.addOption(Option("db", "d", "SQLite database FILE, created if missing (hemma.database, default hemma.db)")
                           .argument("FILE")
                           .binding("hemma.database"));
+    options.addOption(Option("kdf-iterations", "", "PBKDF2 iterations for new password hashes (hemma.kdf_iterations, "
+                                                   "default 120000; lower only in tests)")
+                          .argument("N")
+                          .validator(new Poco::Util::IntValidator(1, 10'000'000))
+                          .binding("hemma.kdf_iterations"));
     options.addOption(Option("demo", "", "load the demo data at start (hemma.demo, default false)")
                           .binding("hemma.demo")
                           .noArgument());
@@ -63,7 +72,9 @@ class HemmaServer final : public Poco::Util::ServerApplication {
         "tablets. Settings come from defaults, then the --config file, then flags.");
     help.setFooter(
         "On start it prints \"hemma-server listening on http://ADDRESS:PORT\" and serves until SIGINT or SIGTERM. "
-        "Config file keys: hemma.port, hemma.bind, hemma.database, hemma.demo, hemma.threads.");
+        "Config file keys: hemma.port, hemma.bind, hemma.database, hemma.demo, hemma.threads, hemma.jwt_secret "
+        "(HS256 key, at least 32 bytes; a random one is kept in the database when unset), hemma.kdf_iterations, "
+        "hemma.token_lifetime_seconds.");
     help.format(std::cout);
     m_helpShown = true;
     stopOptionsProcessing();
@@ -92,9 +103,23 @@ class HemmaServer final : public Poco::Util::ServerApplication {
     hemma::server::Database database(options.database);
     hemma::server::OperationLog log(database);
     hemma::server::SyncService sync(log, "server-" + Poco::UUIDGenerator::defaultGenerator().createRandom().toString());
+    hemma::server::DomainStore domain(database);
+    hemma::server::AuditLog audit(database);
+    hemma::server::AuthSettings authSettings;
+    authSettings.jwtSecret = config().getString("hemma.jwt_secret", "");
+    authSettings.kdfIterations = config().getInt("hemma.kdf_iterations", authSettings.kdfIterations);
+    authSettings.loginTokenLifetime = std::chrono::seconds(
+        config().getInt("hemma.token_lifetime_seconds", static_cast<int>(authSettings.loginTokenLifetime.count())));
+    if (authSettings.jwtSecret.empty()) {
+      authSettings.jwtSecret = database.generatedSecret("jwt_secret");
+      logger().warning("hemma.jwt_secret is not configured; using a random secret kept in the database");
+    }
+    hemma::server::AuthService auth(database, authSettings);
+    hemma::server::CareService care(domain, log, sync, audit);
     if (options.demo) {
-      const auto added = hemma::server::loadDemoData(sync, systemNowMs());
-      logger().information("demo data: %z new record(s)", added);
+      const auto added = hemma::server::loadDemoData(domain, auth, sync, systemNowMs());
+      logger().information("demo data: %z patient(s) added; every demo password is \"%s\"", added,
+                           std::string(hemma::server::kDemoPassword));
     }
 
     Poco::Net::ServerSocket socket(Poco::Net::SocketAddress(options.bind, static_cast<Poco::UInt16>(options.port)));
@@ -103,7 +128,7 @@ class HemmaServer final : public Poco::Util::ServerApplication {
     params->setMaxQueued(1024);
     params->setKeepAlive(true);
     params->setMaxKeepAliveRequests(0);
-    Poco::Net::HTTPServer server(new hemma::server::Router({sync, systemNowMs}), socket, params);
+    Poco::Net::HTTPServer server(new hemma::server::Router({sync, care, auth, systemNowMs}), socket, params);
     server.start();
     std::cout << "hemma-server listening on http://" << options.bind << ":" << socket.address().port()
               << " (database " << options.database << ")" << std::endl;

@@ -123,9 +123,32 @@ std::optional<sync::Conflict> OperationLog::conflict(const std::string& id) {
   return FieldStore::conflict(s, id);
 }
 
-std::uint64_t OperationLog::currentHlc(const sync::Conflict& conflictOnField) {
+std::optional<FieldRow> OperationLog::field(const FieldKey& key) {
   Poco::Data::Session s = m_db.session();
-  return FieldStore::currentHlc(s, conflictOnField);
+  return FieldStore::field(s, key);
+}
+
+std::vector<FieldRow> OperationLog::fields(const std::string& patientId, const std::string& entityType) {
+  Poco::Data::Session s = m_db.session();
+  return FieldStore::fields(s, patientId, entityType);
+}
+
+std::vector<sync::Operation> OperationLog::entries(const std::string& patientId) {
+  Poco::Data::Session s = m_db.session();
+  std::vector<Poco::Int64> seqs;
+  std::vector<Poco::Data::BLOB> bodies;
+  std::string patient = patientId;
+  s << "SELECT seq, body FROM operations WHERE patient_id = ? AND entity_type IN ('visit_note', 'observation') "
+       "ORDER BY hlc, op_id",
+      into(seqs), into(bodies), use(patient), now;
+  std::vector<sync::Operation> ops(seqs.size());
+  for (std::size_t i = 0; i < seqs.size(); ++i) {
+    if (!ops[i].ParseFromArray(bodies[i].rawContent(), static_cast<int>(bodies[i].size()))) {
+      throw std::runtime_error("operation log: stored operation " + std::to_string(seqs[i]) + " is corrupt");
+    }
+    ops[i].set_server_seq(static_cast<std::uint64_t>(seqs[i]));
+  }
+  return ops;
 }
 
 std::uint64_t OperationLog::lastSeq() {

@@ -7,6 +7,8 @@
 #include <Poco/Util/Application.h>
 
 #include <charconv>
+#include <map>
+#include <vector>
 
 #include "hemma/server/http_io.hpp"
 #include "hemma/server/web_page.hpp"
@@ -19,21 +21,111 @@ namespace {
 using Poco::Net::HTTPServerRequest;
 using Poco::Net::HTTPServerResponse;
 
-// Turns every failure into a clear answer: HttpError and BadRequest as 4xx
-// naming the problem, anything else as a logged 500.
-class ApiHandler : public Poco::Net::HTTPRequestHandler {
+// One request as a route sees it.
+class Call {
  public:
-  explicit ApiHandler(const Services& services) : m_services(services) {}
+  Call(const Services& s, HTTPServerRequest& in, HTTPServerResponse& out, std::vector<std::string> pathParams)
+      : services(s),
+        request(in),
+        response(out),
+        params(std::move(pathParams)),
+        now(s.nowMs()),
+        m_query(Poco::URI(request.getURI()).getQueryParameters()) {}
 
-  void handleRequest(HTTPServerRequest& request, HTTPServerResponse& response) final {
+  const Services& services;
+  HTTPServerRequest& request;
+  HTTPServerResponse& response;
+  std::vector<std::string> params;  // the {} parts of the path, in order
+  std::int64_t now;
+
+  // The caller, from "Authorization: Bearer <token>"; 401 without one.
+  const api::Principal& caller() {
+    if (!m_caller) {
+      const std::string header = request.get("Authorization", "");
+      if (header.empty()) throw Unauthorized("Authorization: missing; log in at POST /api/v1/login");
+      m_caller = services.auth.authenticate(header, now);
+    }
+    return *m_caller;
+  }
+
+  template <typename Message>
+  Message body() {
+    Message message;
+    m_format = requestFormat(request);
+    parseBody(readBody(request, sync::kMaxRequestBytes), m_format, message);
+    return message;
+  }
+
+  void send(const google::protobuf::Message& message) {
+    sendMessage(response, message, responseFormat(request, m_format));
+  }
+
+  std::string query(const std::string& name, const std::string& fallback = {}) const {
+    for (const auto& [key, value] : m_query) {
+      if (key == name) return value;
+    }
+    return fallback;
+  }
+  void allowQuery(std::initializer_list<const char*> names) const {
+    for (const auto& [key, value] : m_query) {
+      bool known = false;
+      for (const char* name : names) known = known || key == name;
+      if (!known) throw HttpError(400, key + ": unknown query parameter");
+    }
+  }
+  std::uint32_t queryNumber(const std::string& name, std::uint32_t fallback) const {
+    const std::string value = query(name);
+    if (value.empty()) return fallback;
+    std::uint32_t number = 0;
+    const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), number);
+    if (ec != std::errc() || end != value.data() + value.size()) {
+      throw HttpError(400, name + ": \"" + value + "\" is not a non-negative whole number");
+    }
+    return number;
+  }
+  bool openOnly() const {
+    const std::string state = query("state", "open");
+    if (state != "open" && state != "all") throw HttpError(400, "state: \"" + state + "\" is not open or all");
+    return state == "open";
+  }
+  // Break-the-glass reason, from the X-Hemma-Emergency-Reason header.
+  std::string emergencyReason() const { return request.get("X-Hemma-Emergency-Reason", ""); }
+
+ private:
+  Poco::URI::QueryParameters m_query;
+  std::optional<api::Principal> m_caller;
+  BodyFormat m_format = BodyFormat::Json;
+};
+
+using RouteFn = void (*)(Call&);
+
+// Runs a route and turns every failure into a clear answer: 4xx naming the
+// problem, or a logged 500 that applied nothing.
+class RouteHandler final : public Poco::Net::HTTPRequestHandler {
+ public:
+  RouteHandler(const Services& services, RouteFn fn, std::vector<std::string> params)
+      : m_services(services), m_fn(fn), m_params(std::move(params)) {}
+
+  void handleRequest(HTTPServerRequest& request, HTTPServerResponse& response) override {
     try {
-      handle(request, response);
+      Call call(m_services, request, response, m_params);
+      m_fn(call);
     } catch (const HttpError& e) {
       sendError(response, e.status(), e.what());
-    } catch (const BadRequest& e) {
-      sendError(response, 400, e.what());
     } catch (const NotFound& e) {
       sendError(response, 404, e.what());
+    } catch (const BadRequest& e) {
+      sendError(response, 400, e.what());
+    } catch (const std::invalid_argument& e) {
+      sendError(response, 400, e.what());
+    } catch (const Unauthorized& e) {
+      response.set("WWW-Authenticate", "Bearer");
+      sendError(response, 401, e.what());
+    } catch (const Forbidden& e) {
+      sendError(response, 403, e.what());
+    } catch (const TooManyAttempts& e) {
+      response.set("Retry-After", std::to_string(e.retryAfter().count()));
+      sendError(response, 429, e.what());
     } catch (const std::exception& e) {
       Poco::Util::Application::instance().logger().error("%s %s failed: %s", request.getMethod(), request.getURI(),
                                                          std::string(e.what()));
@@ -41,162 +133,217 @@ class ApiHandler : public Poco::Net::HTTPRequestHandler {
     }
   }
 
- protected:
-  virtual void handle(HTTPServerRequest& request, HTTPServerResponse& response) = 0;
-  const Services& m_services;
-};
-
-class PushHandler final : public ApiHandler {
- public:
-  using ApiHandler::ApiHandler;
-  void handle(HTTPServerRequest& request, HTTPServerResponse& response) override {
-    const BodyFormat format = requestFormat(request);
-    sync::PushRequest push;
-    parseBody(readBody(request, sync::kMaxRequestBytes), format, push);
-    sendMessage(response, m_services.sync.push(push, m_services.nowMs()), responseFormat(request, format));
-  }
-};
-
-class PullHandler final : public ApiHandler {
- public:
-  using ApiHandler::ApiHandler;
-  void handle(HTTPServerRequest& request, HTTPServerResponse& response) override {
-    const BodyFormat format = requestFormat(request);
-    sync::PullRequest pull;
-    parseBody(readBody(request, sync::kMaxRequestBytes), format, pull);
-    sendMessage(response, m_services.sync.pull(pull, m_services.nowMs()), responseFormat(request, format));
-  }
-};
-
-std::uint64_t queryNumber(const Poco::URI::QueryParameters& params, const std::string& name, std::uint64_t fallback) {
-  for (const auto& [key, value] : params) {
-    if (key != name) continue;
-    std::uint64_t number = 0;
-    const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), number);
-    if (ec != std::errc() || end != value.data() + value.size()) {
-      throw HttpError(400, name + ": \"" + value + "\" is not a non-negative whole number");
-    }
-    return number;
-  }
-  return fallback;
-}
-
-// GET /api/v1/operations?after=N&limit=M: the operation log as JSON, for
-// operators and the demo page.
-class OperationsHandler final : public ApiHandler {
- public:
-  using ApiHandler::ApiHandler;
-  void handle(HTTPServerRequest& request, HTTPServerResponse& response) override {
-    const auto params = Poco::URI(request.getURI()).getQueryParameters();
-    sync::PullRequest pull;
-    pull.set_protocol_version(sync::kProtocolVersion);
-    pull.set_device_id("web");
-    pull.set_after_seq(queryNumber(params, "after", 0));
-    pull.set_limit(static_cast<std::uint32_t>(std::min<std::uint64_t>(queryNumber(params, "limit", 100), sync::kMaxPullPage)));
-    sendMessage(response, m_services.sync.pull(pull, m_services.nowMs()), BodyFormat::Json);
-  }
-};
-
-// GET /api/v1/conflicts?patient=ID&state=open|all
-class ConflictsHandler final : public ApiHandler {
- public:
-  using ApiHandler::ApiHandler;
-  void handle(HTTPServerRequest& request, HTTPServerResponse& response) override {
-    ConflictQuery query;
-    for (const auto& [key, value] : Poco::URI(request.getURI()).getQueryParameters()) {
-      if (key == "patient") {
-        query.patientId = value;
-      } else if (key == "state") {
-        if (value != "open" && value != "all") throw HttpError(400, "state: \"" + value + "\" is not open or all");
-        query.openOnly = value == "open";
-      } else {
-        throw HttpError(400, key + ": unknown query parameter (patient, state)");
-      }
-    }
-    sendMessage(response, m_services.sync.conflicts(query), BodyFormat::Json);
-  }
-};
-
-// POST /api/v1/conflicts/{id}/resolve with ResolveConflictRequest
-class ResolveConflictHandler final : public ApiHandler {
- public:
-  ResolveConflictHandler(const Services& services, std::string conflictId)
-      : ApiHandler(services), m_conflictId(std::move(conflictId)) {}
-  void handle(HTTPServerRequest& request, HTTPServerResponse& response) override {
-    const BodyFormat format = requestFormat(request);
-    sync::ResolveConflictRequest resolve;
-    parseBody(readBody(request, sync::kMaxRequestBytes), format, resolve);
-    sendMessage(response, m_services.sync.resolveConflict(m_conflictId, resolve, m_services.nowMs()),
-                responseFormat(request, format));
-  }
-
  private:
-  std::string m_conflictId;
+  const Services& m_services;
+  RouteFn m_fn;
+  std::vector<std::string> m_params;
 };
 
-class HealthHandler final : public ApiHandler {
+class ErrorHandler final : public Poco::Net::HTTPRequestHandler {
  public:
-  using ApiHandler::ApiHandler;
-  void handle(HTTPServerRequest&, HTTPServerResponse& response) override {
-    sendText(response, "application/json",
-             "{\"status\":\"ok\",\"protocolVersion\":" + std::to_string(sync::kProtocolVersion) + "}");
+  ErrorHandler(int status, std::string message) : m_status(status), m_message(std::move(message)) {}
+  void handleRequest(HTTPServerRequest&, HTTPServerResponse& response) override {
+    sendError(response, m_status, m_message);
   }
-};
-
-class PageHandler final : public ApiHandler {
- public:
-  using ApiHandler::ApiHandler;
-  void handle(HTTPServerRequest&, HTTPServerResponse& response) override {
-    sendText(response, "text/html; charset=utf-8", kIndexPage);
-  }
-};
-
-class ErrorHandler final : public ApiHandler {
- public:
-  ErrorHandler(const Services& services, int status, std::string message)
-      : ApiHandler(services), m_status(status), m_message(std::move(message)) {}
-  void handle(HTTPServerRequest&, HTTPServerResponse&) override { throw HttpError(m_status, m_message); }
 
  private:
   int m_status;
   std::string m_message;
 };
 
+struct Route {
+  const char* method;
+  const char* pattern;  // "{}" matches one path segment
+  RouteFn fn;
+};
+
+// The API. Each entry is one thin handler: authenticate, parse, call, answer.
+const Route kRoutes[] = {
+    {"GET", "/", [](Call& c) { sendText(c.response, "text/html; charset=utf-8", kIndexPage); }},
+    {"GET", "/api/v1/health",
+     [](Call& c) {
+       sendText(c.response, "application/json",
+                "{\"status\":\"ok\",\"protocolVersion\":" + std::to_string(sync::kProtocolVersion) + "}");
+     }},
+
+    // Authentication and devices.
+    {"POST", "/api/v1/login", [](Call& c) { c.send(c.services.auth.login(c.body<api::LoginRequest>(), c.now)); }},
+    {"GET", "/api/v1/me", [](Call& c) { c.send(c.caller()); }},
+    {"POST", "/api/v1/devices",
+     [](Call& c) {
+       const auto request = c.body<api::RegisterDeviceRequest>();
+       c.send(c.services.auth.registerDevice(c.caller(), request.device_id(), c.now));
+     }},
+    {"GET", "/api/v1/devices", [](Call& c) { c.send(c.services.auth.devices(c.caller().user_id())); }},
+    {"POST", "/api/v1/devices/{}/revoke",
+     [](Call& c) {
+       const auto& caller = c.caller();
+       const auto device = c.services.auth.device(c.params[0]);
+       if (!device) throw NotFound("device " + c.params[0] + ": no such device");
+       // The device's own user may revoke it (a lost tablet), and so may an
+       // administrator or coordinator of the user's organisation.
+       const bool own = device->user_id() == caller.user_id() && caller.device_id().empty();
+       const bool manager = (caller.role() == domain::ADMINISTRATOR || caller.role() == domain::COORDINATOR) &&
+                            caller.patient_id().empty() && caller.device_id().empty() &&
+                            c.services.care.organisationOf(device->user_id()) == caller.organisation_id();
+       if (!own && !manager) throw Forbidden("device " + c.params[0] + ": not yours to revoke");
+       c.services.auth.revokeDevice(c.params[0], c.now);
+       c.send(*c.services.auth.device(c.params[0]));
+     }},
+
+    // Sync (tablets, with their device token).
+    {"POST", "/api/v1/sync/push",
+     [](Call& c) {
+       const auto request = c.body<sync::PushRequest>();
+       c.send(c.services.care.push(c.caller(), request, c.now));
+     }},
+    {"POST", "/api/v1/sync/pull",
+     [](Call& c) {
+       const auto request = c.body<sync::PullRequest>();
+       c.send(c.services.care.pull(c.caller(), request, c.now));
+     }},
+
+    // Patients and their shared plan.
+    {"GET", "/api/v1/patients", [](Call& c) { c.send(c.services.care.patients(c.caller(), c.now)); }},
+    {"GET", "/api/v1/patients/{}",
+     [](Call& c) { c.send(c.services.care.record(c.caller(), c.params[0], c.emergencyReason(), c.now)); }},
+    {"PUT", "/api/v1/patients/{}",
+     [](Call& c) {
+       const auto changes = c.body<domain::Patient>();
+       c.send(c.services.care.updatePatient(c.caller(), c.params[0], changes, c.now));
+     }},
+    {"GET", "/api/v1/patients/{}/timeline",
+     [](Call& c) { c.send(c.services.care.timeline(c.caller(), c.params[0], c.emergencyReason(), c.now)); }},
+    {"PUT", "/api/v1/patients/{}/plan",
+     [](Call& c) {
+       const auto plan = c.body<domain::CarePlan>();
+       c.send(c.services.care.updatePlan(c.caller(), c.params[0], plan, c.now));
+     }},
+    {"GET", "/api/v1/patients/{}/care-team",
+     [](Call& c) { c.send(c.services.care.careTeam(c.caller(), c.params[0], c.now)); }},
+    {"POST", "/api/v1/patients/{}/care-team",
+     [](Call& c) {
+       const auto member = c.body<api::CareTeamMember>();
+       c.send(c.services.care.addCareTeamMember(c.caller(), c.params[0], member, c.now));
+     }},
+    {"DELETE", "/api/v1/patients/{}/care-team/{}",
+     [](Call& c) { c.send(c.services.care.removeCareTeamMember(c.caller(), c.params[0], c.params[1], c.now)); }},
+    {"GET", "/api/v1/patients/{}/consents",
+     [](Call& c) { c.send(c.services.care.consents(c.caller(), c.params[0], c.now)); }},
+    {"POST", "/api/v1/patients/{}/consents",
+     [](Call& c) {
+       const auto consent = c.body<api::Consent>();
+       c.send(c.services.care.addConsent(c.caller(), c.params[0], consent, c.now));
+     }},
+    {"POST", "/api/v1/consents/{}/withdraw",
+     [](Call& c) { c.send(c.services.care.withdrawConsent(c.caller(), c.params[0], c.now)); }},
+    {"GET", "/api/v1/patients/{}/blocks",
+     [](Call& c) { c.send(c.services.care.blocks(c.caller(), c.params[0], c.now)); }},
+    {"POST", "/api/v1/patients/{}/blocks",
+     [](Call& c) {
+       const auto block = c.body<api::Block>();
+       c.send(c.services.care.addBlock(c.caller(), c.params[0], block, c.now));
+     }},
+    {"POST", "/api/v1/blocks/{}/lift", [](Call& c) { c.send(c.services.care.liftBlock(c.caller(), c.params[0], c.now)); }},
+    {"GET", "/api/v1/patients/{}/visits",
+     [](Call& c) { c.send(c.services.care.visits(c.caller(), c.params[0], c.now)); }},
+    {"POST", "/api/v1/patients/{}/visits",
+     [](Call& c) {
+       const auto visit = c.body<domain::Visit>();
+       c.send(c.services.care.scheduleVisit(c.caller(), c.params[0], visit, c.now));
+     }},
+
+    // Plan change proposals and sign-off.
+    {"GET", "/api/v1/patients/{}/proposals",
+     [](Call& c) { c.send(c.services.care.proposals(c.caller(), c.params[0], c.now)); }},
+    {"POST", "/api/v1/patients/{}/proposals",
+     [](Call& c) {
+       const auto proposal = c.body<api::PlanChangeProposal>();
+       c.send(c.services.care.propose(c.caller(), c.params[0], proposal, c.now));
+     }},
+    {"GET", "/api/v1/proposals", [](Call& c) { c.send(c.services.care.proposalQueue(c.caller(), c.now)); }},
+    {"POST", "/api/v1/proposals/{}/sign",
+     [](Call& c) { c.send(c.services.care.decideProposal(c.caller(), c.params[0], true, "", c.now)); }},
+    {"POST", "/api/v1/proposals/{}/reject",
+     [](Call& c) {
+       const auto decision = c.body<api::DecisionRequest>();
+       c.send(c.services.care.decideProposal(c.caller(), c.params[0], false, decision.reason(), c.now));
+     }},
+
+    // Sync conflicts for review.
+    {"GET", "/api/v1/conflicts",
+     [](Call& c) {
+       c.allowQuery({"patient", "state"});
+       c.send(c.services.care.conflicts(c.caller(), c.query("patient"), c.openOnly(), c.now));
+     }},
+    {"POST", "/api/v1/conflicts/{}/resolve",
+     [](Call& c) {
+       const auto resolution = c.body<sync::ResolveConflictRequest>();
+       c.send(c.services.care.resolveConflict(c.caller(), c.params[0], resolution.value(), c.now));
+     }},
+
+    // Audit.
+    {"GET", "/api/v1/patients/{}/access-log",
+     [](Call& c) { c.send(c.services.care.accessLog(c.caller(), c.params[0], c.now)); }},
+    {"GET", "/api/v1/audit",
+     [](Call& c) {
+       c.allowQuery({"patient", "user", "emergency", "limit"});
+       AuditQuery query;
+       query.patientId = c.query("patient");
+       query.userId = c.query("user");
+       query.emergencyOnly = c.query("emergency") == "true";
+       query.limit = std::min<std::uint32_t>(c.queryNumber("limit", 200), 5000);
+       c.send(c.services.care.audit(c.caller(), query, c.now));
+     }},
+};
+
+std::vector<std::string> split(const std::string& path) {
+  std::vector<std::string> parts;
+  std::size_t start = 1;
+  while (start <= path.size()) {
+    const auto end = path.find('/', start);
+    parts.push_back(path.substr(start, end == std::string::npos ? std::string::npos : end - start));
+    if (end == std::string::npos) break;
+    start = end + 1;
+  }
+  return parts;
+}
+
+// Matches `path` against `pattern`; fills the {} segments into `params`.
+bool matches(const std::vector<std::string>& pattern, const std::vector<std::string>& path,
+             std::vector<std::string>& params) {
+  if (pattern.size() != path.size()) return false;
+  params.clear();
+  for (std::size_t i = 0; i < pattern.size(); ++i) {
+    if (pattern[i] == "{}") {
+      if (path[i].empty()) return false;
+      params.push_back(path[i]);
+    } else if (pattern[i] != path[i]) {
+      return false;
+    }
+  }
+  return true;
+}
+
 }  // namespace
 
 Poco::Net::HTTPRequestHandler* Router::createRequestHandler(const HTTPServerRequest& request) {
-  const std::string path = Poco::URI(request.getURI()).getPath();
-  const std::string& method = request.getMethod();
-  struct Route {
-    const char* method;
-    const char* path;
-    Poco::Net::HTTPRequestHandler* (*make)(const Services&);
-  };
-  static const Route kRoutes[] = {
-      {"POST", "/api/v1/sync/push", [](const Services& s) -> Poco::Net::HTTPRequestHandler* { return new PushHandler(s); }},
-      {"POST", "/api/v1/sync/pull", [](const Services& s) -> Poco::Net::HTTPRequestHandler* { return new PullHandler(s); }},
-      {"GET", "/api/v1/operations", [](const Services& s) -> Poco::Net::HTTPRequestHandler* { return new OperationsHandler(s); }},
-      {"GET", "/api/v1/conflicts", [](const Services& s) -> Poco::Net::HTTPRequestHandler* { return new ConflictsHandler(s); }},
-      {"GET", "/api/v1/health", [](const Services& s) -> Poco::Net::HTTPRequestHandler* { return new HealthHandler(s); }},
-      {"GET", "/", [](const Services& s) -> Poco::Net::HTTPRequestHandler* { return new PageHandler(s); }},
-  };
-  // /api/v1/conflicts/{id}/resolve
-  const std::string conflictsPrefix = "/api/v1/conflicts/";
-  const std::string resolveSuffix = "/resolve";
-  if (path.size() > conflictsPrefix.size() + resolveSuffix.size() && path.rfind(conflictsPrefix, 0) == 0 &&
-      path.compare(path.size() - resolveSuffix.size(), resolveSuffix.size(), resolveSuffix) == 0) {
-    if (method != "POST") return new ErrorHandler(m_services, 405, method + " " + path + ": method not allowed");
-    const std::string id = path.substr(conflictsPrefix.size(), path.size() - conflictsPrefix.size() - resolveSuffix.size());
-    return new ResolveConflictHandler(m_services, id);
+  std::string path;
+  try {
+    Poco::URI::decode(Poco::URI(request.getURI()).getPath(), path);
+  } catch (const Poco::Exception&) {
+    return new ErrorHandler(400, "path: not a valid URI");
   }
+  const auto parts = split(path);
   bool pathKnown = false;
+  std::vector<std::string> params;
   for (const auto& route : kRoutes) {
-    if (path != route.path) continue;
+    if (!matches(split(route.pattern), parts, params)) continue;
     pathKnown = true;
-    if (method == route.method) return route.make(m_services);
+    if (request.getMethod() == route.method) return new RouteHandler(m_services, route.fn, params);
   }
-  if (pathKnown) return new ErrorHandler(m_services, 405, method + " " + path + ": method not allowed");
-  return new ErrorHandler(m_services, 404, path + ": no such resource");
+  if (pathKnown) return new ErrorHandler(405, request.getMethod() + " " + path + ": method not allowed");
+  return new ErrorHandler(404, path + ": no such resource");
 }
 
 }  // namespace hemma::server

@@ -22,7 +22,8 @@ void checkVersion(std::uint32_t version) {
 SyncService::SyncService(OperationLog& log, std::string serverDeviceId)
     : m_log(log), m_serverDeviceId(std::move(serverDeviceId)) {}
 
-sync::PushResponse SyncService::push(const sync::PushRequest& request, std::int64_t nowMs) {
+sync::PushResponse SyncService::push(const sync::PushRequest& request, std::int64_t nowMs,
+                                     const PushFilter& allowed) {
   checkVersion(request.protocol_version());
   if (request.device_id().empty()) throw BadRequest("device_id: empty");
   if (static_cast<std::size_t>(request.operations_size()) > sync::kMaxPushOperations) {
@@ -49,6 +50,8 @@ sync::PushResponse SyncService::push(const sync::PushRequest& request, std::int6
       reject(sync::OperationRejection::INVALID, *unruled);
     } else if (op.device_id() != request.device_id()) {
       reject(sync::OperationRejection::FORBIDDEN, "device_id: differs from the pushing device " + request.device_id());
+    } else if (auto forbidden = allowed ? allowed(op) : std::nullopt) {
+      reject(sync::OperationRejection::FORBIDDEN, *forbidden);
     } else if (op.hlc() > newestAccepted) {
       reject(sync::OperationRejection::CLOCK_SKEW,
              "hlc: " + sync::formatHlc(op.hlc()) + " is more than " + std::to_string(sync::kMaxClockSkewMs / 1000) +
@@ -87,38 +90,49 @@ sync::ConflictList SyncService::conflicts(const ConflictQuery& query) {
   return list;
 }
 
-sync::Conflict SyncService::resolveConflict(const std::string& conflictId,
-                                            const sync::ResolveConflictRequest& request, std::int64_t nowMs) {
-  if (request.author_id().empty()) throw BadRequest("author_id: empty");
-  const auto conflict = m_log.conflict(conflictId);
-  if (!conflict) throw NotFound("conflict " + conflictId + ": no such conflict");
-
+sync::Operation SyncService::writeField(const std::string& authorId, const std::string& patientId,
+                                        const std::string& entityType, const std::string& entityId,
+                                        const std::string& field, const std::string& value, std::int64_t nowMs,
+                                        const std::string& resolvesConflictId) {
   sync::Operation op;
   {
     std::lock_guard lock(m_clockMutex);
     op.set_id(sync::makeOperationId(m_serverDeviceId, ++m_counter));
     op.set_hlc(m_clock.now(nowMs));
   }
-  op.set_author_id(request.author_id());
+  op.set_author_id(authorId);
   op.set_device_id(m_serverDeviceId);
-  op.set_patient_id(conflict->patient_id());
-  op.set_entity_type(conflict->entity_type());
-  op.set_entity_id(conflict->entity_id());
+  op.set_patient_id(patientId);
+  op.set_entity_type(entityType);
+  op.set_entity_id(entityId);
   op.set_recorded_at(sync::formatRfc3339(nowMs));
   auto& write = *op.mutable_write();
-  write.set_field(conflict->field());
-  write.set_value(request.value());
-  write.set_base_hlc(std::min<std::uint64_t>(m_log.currentHlc(*conflict), op.hlc() - 1));
-  write.set_resolves_conflict_id(conflictId);
+  write.set_field(field);
+  write.set_value(value);
+  const auto current = m_log.field({patientId, entityType, entityId, field});
+  write.set_base_hlc(std::min<std::uint64_t>(current ? current->hlc : 0, op.hlc() - 1));
+  write.set_resolves_conflict_id(resolvesConflictId);
   if (auto problem = sync::validateOperation(op)) throw BadRequest(*problem);
   if (auto problem = sync::checkPolicy(op)) throw BadRequest(*problem);
 
   const auto results = m_log.append({&op}, sync::formatRfc3339(nowMs));
   if (results.front().problem) throw BadRequest(*results.front().problem);
+  op.set_server_seq(results.front().seq);
+  return op;
+}
+
+sync::Conflict SyncService::resolveConflict(const std::string& conflictId,
+                                            const sync::ResolveConflictRequest& request, std::int64_t nowMs) {
+  if (request.author_id().empty()) throw BadRequest("author_id: empty");
+  const auto conflict = m_log.conflict(conflictId);
+  if (!conflict) throw NotFound("conflict " + conflictId + ": no such conflict");
+  writeField(request.author_id(), conflict->patient_id(), conflict->entity_type(), conflict->entity_id(),
+             conflict->field(), request.value(), nowMs, conflictId);
   return *m_log.conflict(conflictId);
 }
 
-sync::PullResponse SyncService::pull(const sync::PullRequest& request, std::int64_t nowMs) {
+sync::PullResponse SyncService::pull(const sync::PullRequest& request, std::int64_t nowMs,
+                                     const PullFilter& visible) {
   checkVersion(request.protocol_version());
   if (request.device_id().empty()) throw BadRequest("device_id: empty");
   const std::uint32_t limit =
@@ -130,7 +144,9 @@ sync::PullResponse SyncService::pull(const sync::PullRequest& request, std::int6
   response.set_has_more(ops.size() > limit);
   if (ops.size() > limit) ops.pop_back();
   response.set_next_cursor(ops.empty() ? request.after_seq() : ops.back().server_seq());
-  for (auto& op : ops) *response.add_operations() = std::move(op);
+  for (auto& op : ops) {
+    if (!visible || visible(op)) *response.add_operations() = std::move(op);
+  }
   response.set_server_time_ms(nowMs);
   return response;
 }

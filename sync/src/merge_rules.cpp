@@ -21,6 +21,7 @@ constexpr std::array kMergeRules{
     MergeRule{"visit", "started_at", LastWriterWins},
     MergeRule{"visit", "ended_at", LastWriterWins},
     MergeRule{"visit", "nurse_id", LastWriterWins},
+    MergeRule{"visit", "activity_id", LastWriterWins},
     // Clinical values: never silently overwritten.
     MergeRule{"care_plan_goal", "text", ReviewOnConflict},
     MergeRule{"care_plan_activity", "text", ReviewOnConflict},

@@ -19,6 +19,10 @@ class Database {
   Poco::Data::Session session() { return m_pool->get(); }
   const std::string& path() const { return m_path; }
 
+  // A random secret (64 hex digits) stored in the database under `name`,
+  // created on first use: for deployments that configure none.
+  std::string generatedSecret(const std::string& name);
+
  private:
   void migrate();
 

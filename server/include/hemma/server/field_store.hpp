@@ -18,6 +18,22 @@
 
 namespace hemma::server {
 
+struct FieldKey {
+  std::string patientId;
+  std::string entityType;
+  std::string entityId;
+  std::string field;
+};
+
+struct FieldRow {
+  FieldKey key;
+  std::string value;
+  std::uint64_t hlc = 0;
+  std::string opId;
+  std::string authorId;
+  bool merged = false;
+};
+
 struct ConflictQuery {
   std::string patientId;  // empty: all patients
   bool openOnly = true;
@@ -33,8 +49,9 @@ class FieldStore {
 
   static std::vector<sync::Conflict> conflicts(Poco::Data::Session& session, const ConflictQuery& query);
   static std::optional<sync::Conflict> conflict(Poco::Data::Session& session, const std::string& id);
-  // The clock value of the field's current write, or 0 if it has none.
-  static std::uint64_t currentHlc(Poco::Data::Session& session, const sync::Conflict& conflictOnField);
+  static std::optional<FieldRow> field(Poco::Data::Session& session, const FieldKey& key);
+  static std::vector<FieldRow> fields(Poco::Data::Session& session, const std::string& patientId,
+                                      const std::string& entityType);
 };
 
 }  // namespace hemma::server

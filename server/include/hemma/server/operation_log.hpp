@@ -44,8 +44,12 @@ class OperationLog {
   // Conflict records raised by review-on-conflict fields.
   std::vector<sync::Conflict> conflicts(const ConflictQuery& query);
   std::optional<sync::Conflict> conflict(const std::string& id);
-  // The clock value of the current write of the conflict's field.
-  std::uint64_t currentHlc(const sync::Conflict& conflictOnField);
+  // A field's current value, or nullopt if it was never written.
+  std::optional<FieldRow> field(const FieldKey& key);
+  // Every field of the patient's entities of one type, by entity then field.
+  std::vector<FieldRow> fields(const std::string& patientId, const std::string& entityType);
+  // The patient's append-only entries (notes, observations), oldest first.
+  std::vector<sync::Operation> entries(const std::string& patientId);
 
  private:
   Database& m_db;

@@ -6,7 +6,9 @@
 // Thread-safe.
 
 #include <cstdint>
+#include <functional>
 #include <mutex>
+#include <optional>
 #include <stdexcept>
 #include <string>
 
@@ -35,10 +37,27 @@ class SyncService {
   // (conflict resolutions made on the web); unique per server process.
   SyncService(OperationLog& log, std::string serverDeviceId);
 
+  // Decides whether the caller may push `op`: nullopt, or why not
+  // ("patient_id: no care relationship with patient-7").
+  using PushFilter = std::function<std::optional<std::string>(const sync::Operation& op)>;
+  // Decides whether the caller may receive `op`.
+  using PullFilter = std::function<bool(const sync::Operation& op)>;
+
   // Every operation in the request is acknowledged (stored, or stored
   // before) or rejected with its reason. Acknowledged means durable.
-  sync::PushResponse push(const sync::PushRequest& request, std::int64_t nowMs);
-  sync::PullResponse pull(const sync::PullRequest& request, std::int64_t nowMs);
+  // Operations the filter refuses are rejected as FORBIDDEN.
+  sync::PushResponse push(const sync::PushRequest& request, std::int64_t nowMs, const PushFilter& allowed = {});
+  // Operations the filter refuses are skipped; the cursor still moves past
+  // them, so paging stays consistent.
+  sync::PullResponse pull(const sync::PullRequest& request, std::int64_t nowMs, const PullFilter& visible = {});
+
+  // A write made on the server (the web UI, a signed proposal): stamped by
+  // the server's clock after everything it has stored, with the field's
+  // current version as its base, and stored like any pushed operation.
+  // Throws BadRequest naming the problem when the merge rules refuse it.
+  sync::Operation writeField(const std::string& authorId, const std::string& patientId, const std::string& entityType,
+                             const std::string& entityId, const std::string& field, const std::string& value,
+                             std::int64_t nowMs, const std::string& resolvesConflictId = {});
 
   sync::ConflictList conflicts(const ConflictQuery& query);
   // Records the clinician's confirmed value as an operation that resolves

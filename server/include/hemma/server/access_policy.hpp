@@ -1,0 +1,76 @@
+#pragma once
+// Who may do what with a patient's record: every access decision of the
+// server is made here, from the caller, the action and the patient's care
+// context (role x organisation x care relationship x consent and blocks).
+// Pure: no I/O, no clock; the caller gathers the context.
+//
+// The rules (docs/access-control.md has the full table):
+// - A patient reads their own record and access log and manages their own
+//   consent and blocks; nothing else.
+// - An administrator manages accounts, never clinical data.
+// - A practitioner needs a care relationship: membership of the patient's
+//   care team, or for a coordinator, working in the patient's home
+//   organisation.
+// - Reading across organisations needs the patient's consent for the
+//   reader's organisation.
+// - A physician may break the glass with a stated reason: allowed, and
+//   flagged for review.
+// - Each action needs a role: coordinators build the plan, schedule visits
+//   and manage the team, consent and blocks; nurses propose changes;
+//   physicians sign or reject them.
+
+#include <string>
+
+#include "hemma/api.pb.h"
+
+namespace hemma::server {
+
+enum class Action {
+  ReadRecord,       // patient, plan, team, visits, timeline
+  WriteRecord,      // demographics, access notes (tablets and the web)
+  EditPlan,         // goals, activities, responsibility, status
+  ScheduleVisit,
+  ManageCareTeam,
+  ManageConsent,    // consents and blocks
+  ProposeChange,
+  DecideProposal,   // sign or reject
+  ResolveConflict,
+  ReadAccessLog,    // the patient's list of who read the record
+  SyncPatient,      // a tablet pushing or pulling this patient's operations
+};
+
+const char* actionName(Action action);
+
+// What the server knows of the patient relative to the caller.
+struct CareContext {
+  bool patientExists = false;
+  std::string homeOrganisationId;
+  bool inCareTeam = false;
+  // The patient's consent to share with the caller's organisation is in force.
+  bool consentForCallerOrganisation = false;
+};
+
+struct Decision {
+  bool allowed = false;
+  bool emergency = false;
+  // Why not, naming the missing piece: "no care relationship with patient-7".
+  std::string reason;
+};
+
+// `emergencyReason` is the stated reason for break-the-glass access, or
+// empty. Emergency access only ever allows reading.
+Decision decide(const api::Principal& caller, Action action, const std::string& patientId, const CareContext& context,
+                const std::string& emergencyReason = {});
+
+// Whether the caller may see entries written by `entryOrganisationId`
+// (cross-organisation entries need consent), assuming decide() allowed the
+// read.
+bool mayReadEntryFrom(const api::Principal& caller, const CareContext& context, const std::string& entryOrganisationId,
+                      bool emergency);
+
+// Whether a protected identity's address and access notes are shown to the
+// caller: only to those who go to the home (nurses in the care team), the
+// coordinators of the home organisation who plan the visits, and the patient.
+bool mayReadProtectedAddress(const api::Principal& caller, const CareContext& context);
+
+}  // namespace hemma::server

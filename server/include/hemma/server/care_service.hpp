@@ -1,0 +1,121 @@
+#pragma once
+// The shared care plan as the web and integrations see it: patients, plans,
+// care teams, consent and blocks, visits, plan change proposals, the
+// timeline, conflicts and the audit trail. Every call takes the caller,
+// decides access in one place (access_policy.hpp) and appends an audit entry
+// for every attempt, allowed or denied. Changes to anything a tablet also
+// holds are written as sync operations, so they reach the tablets.
+//
+// Thread-safe. Failures: Forbidden (403), NotFound (404), BadRequest (400),
+// each naming what is wrong; a denied attempt is audited before it throws.
+
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "hemma/api.pb.h"
+#include "hemma/server/access_policy.hpp"
+#include "hemma/server/audit_log.hpp"
+#include "hemma/server/domain_store.hpp"
+#include "hemma/server/operation_log.hpp"
+#include "hemma/server/sync_service.hpp"
+
+namespace hemma::server {
+
+class Forbidden : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+class CareService {
+ public:
+  CareService(DomainStore& domain, OperationLog& log, SyncService& sync, AuditLog& audit)
+      : m_domain(domain), m_log(log), m_sync(sync), m_audit(audit) {}
+
+  // The caller's patients: care team memberships, a coordinator's home
+  // organisation's patients, a patient's own record.
+  api::PatientList patients(const api::Principal& caller, std::int64_t nowMs);
+  // `emergencyReason`: break the glass (physicians; flagged for review).
+  api::PatientRecord record(const api::Principal& caller, const std::string& patientId,
+                            const std::string& emergencyReason, std::int64_t nowMs);
+  api::Timeline timeline(const api::Principal& caller, const std::string& patientId,
+                         const std::string& emergencyReason, std::int64_t nowMs);
+
+  // Writes the non-empty fields of `changes` (name, address, access notes,
+  // preferred language).
+  domain::Patient updatePatient(const api::Principal& caller, const std::string& patientId,
+                                const domain::Patient& changes, std::int64_t nowMs);
+  // Sets the plan's responsibility and status, and writes each goal and
+  // activity given (a new one when its id is empty).
+  domain::CarePlan updatePlan(const api::Principal& caller, const std::string& patientId, const domain::CarePlan& plan,
+                              std::int64_t nowMs);
+
+  api::CareTeam careTeam(const api::Principal& caller, const std::string& patientId, std::int64_t nowMs);
+  api::CareTeam addCareTeamMember(const api::Principal& caller, const std::string& patientId,
+                                  const api::CareTeamMember& member, std::int64_t nowMs);
+  api::CareTeam removeCareTeamMember(const api::Principal& caller, const std::string& patientId,
+                                     const std::string& practitionerId, std::int64_t nowMs);
+
+  api::ConsentList consents(const api::Principal& caller, const std::string& patientId, std::int64_t nowMs);
+  api::Consent addConsent(const api::Principal& caller, const std::string& patientId, const api::Consent& consent,
+                          std::int64_t nowMs);
+  api::Consent withdrawConsent(const api::Principal& caller, const std::string& consentId, std::int64_t nowMs);
+  api::BlockList blocks(const api::Principal& caller, const std::string& patientId, std::int64_t nowMs);
+  api::Block addBlock(const api::Principal& caller, const std::string& patientId, const api::Block& block,
+                      std::int64_t nowMs);
+  api::Block liftBlock(const api::Principal& caller, const std::string& blockId, std::int64_t nowMs);
+
+  api::VisitList visits(const api::Principal& caller, const std::string& patientId, std::int64_t nowMs);
+  domain::Visit scheduleVisit(const api::Principal& caller, const std::string& patientId, const domain::Visit& visit,
+                              std::int64_t nowMs);
+
+  api::PlanChangeProposal propose(const api::Principal& caller, const std::string& patientId,
+                                  const api::PlanChangeProposal& proposal, std::int64_t nowMs);
+  // Pending proposals of the caller's patients (the physician's queue).
+  api::ProposalList proposalQueue(const api::Principal& caller, std::int64_t nowMs);
+  api::ProposalList proposals(const api::Principal& caller, const std::string& patientId, std::int64_t nowMs);
+  // A signed proposal's value is written to the plan as the physician's
+  // write; a rejection needs a reason.
+  api::PlanChangeProposal decideProposal(const api::Principal& caller, const std::string& proposalId, bool sign,
+                                 const std::string& reason, std::int64_t nowMs);
+
+  sync::ConflictList conflicts(const api::Principal& caller, const std::string& patientId, bool openOnly,
+                               std::int64_t nowMs);
+  sync::Conflict resolveConflict(const api::Principal& caller, const std::string& conflictId, const std::string& value,
+                                 std::int64_t nowMs);
+
+  api::AccessLog accessLog(const api::Principal& caller, const std::string& patientId, std::int64_t nowMs);
+  // Coordinators and administrators: their organisation's audit entries.
+  api::AuditList audit(const api::Principal& caller, AuditQuery query, std::int64_t nowMs);
+
+  // A tablet's push, with its device token: each operation must be the
+  // device's own, by its user, about a patient the user may sync; anything
+  // else is rejected as FORBIDDEN by id. Every stored operation is audited
+  // with its original author and time.
+  sync::PushResponse push(const api::Principal& caller, const sync::PushRequest& request, std::int64_t nowMs);
+  // A tablet's pull: only the operations of patients in the user's scope,
+  // and of those only entries shared with the user's organisation. Audited
+  // once per patient per page.
+  sync::PullResponse pull(const api::Principal& caller, const sync::PullRequest& request, std::int64_t nowMs);
+
+  CareContext context(const api::Principal& caller, const std::string& patientId, std::int64_t nowMs);
+  std::string organisationOf(const std::string& practitionerId);
+
+ private:
+  // Decides, audits, and throws Forbidden / NotFound when denied.
+  Decision require(const api::Principal& caller, Action action, const std::string& patientId, std::int64_t nowMs,
+                   const std::string& purpose = {}, const std::string& emergencyReason = {});
+  void record(const api::Principal& caller, const std::string& action, const std::string& patientId,
+              const std::string& outcome, const std::string& purpose, bool emergency, std::int64_t nowMs);
+  domain::Patient patientFields(const std::string& patientId);
+  domain::CarePlan planOf(const std::string& patientId);
+  api::VisitList visitsOf(const std::string& patientId);
+
+  DomainStore& m_domain;
+  OperationLog& m_log;
+  SyncService& m_sync;
+  AuditLog& m_audit;
+};
+
+}  // namespace hemma::server

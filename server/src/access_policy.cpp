@@ -1,0 +1,103 @@
+#include "hemma/server/access_policy.hpp"
+
+namespace hemma::server {
+
+namespace {
+
+using domain::Role;
+
+Decision allow(bool emergency = false) { return {true, emergency, {}}; }
+Decision deny(std::string reason) { return {false, false, std::move(reason)}; }
+
+bool isPatient(const api::Principal& caller) { return !caller.patient_id().empty(); }
+
+// The roles each action needs, for practitioners.
+bool roleMay(Role role, Action action) {
+  switch (action) {
+    case Action::ReadRecord:
+      return role == domain::NURSE || role == domain::PHYSICIAN || role == domain::COORDINATOR;
+    case Action::WriteRecord:
+    case Action::SyncPatient:
+      return role == domain::NURSE || role == domain::PHYSICIAN || role == domain::COORDINATOR;
+    case Action::EditPlan:
+    case Action::ScheduleVisit:
+    case Action::ManageCareTeam:
+    case Action::ManageConsent:
+    case Action::ReadAccessLog:
+      return role == domain::COORDINATOR;
+    case Action::ProposeChange:
+      return role == domain::NURSE;
+    case Action::DecideProposal:
+      return role == domain::PHYSICIAN;
+    case Action::ResolveConflict:
+      return role == domain::PHYSICIAN || role == domain::COORDINATOR || role == domain::NURSE;
+  }
+  return false;
+}
+
+}  // namespace
+
+const char* actionName(Action action) {
+  switch (action) {
+    case Action::ReadRecord: return "record.read";
+    case Action::WriteRecord: return "record.write";
+    case Action::EditPlan: return "plan.edit";
+    case Action::ScheduleVisit: return "visit.schedule";
+    case Action::ManageCareTeam: return "care_team.manage";
+    case Action::ManageConsent: return "consent.manage";
+    case Action::ProposeChange: return "proposal.create";
+    case Action::DecideProposal: return "proposal.decide";
+    case Action::ResolveConflict: return "conflict.resolve";
+    case Action::ReadAccessLog: return "access_log.read";
+    case Action::SyncPatient: return "sync";
+  }
+  return "unknown";
+}
+
+Decision decide(const api::Principal& caller, Action action, const std::string& patientId, const CareContext& context,
+                const std::string& emergencyReason) {
+  if (!context.patientExists) return deny("patient " + patientId + ": no such patient");
+
+  if (isPatient(caller)) {
+    if (caller.patient_id() != patientId) return deny("a patient may only see their own record");
+    if (action == Action::ReadRecord || action == Action::ReadAccessLog || action == Action::ManageConsent) {
+      return allow();
+    }
+    return deny(std::string(actionName(action)) + ": not for patients");
+  }
+
+  const Role role = caller.role();
+  if (role == domain::ADMINISTRATOR) return deny("administrators have no access to clinical records");
+  if (!roleMay(role, action)) {
+    return deny(std::string(actionName(action)) + ": not allowed for the role " + domain::Role_Name(role));
+  }
+
+  const bool homeCoordinator = role == domain::COORDINATOR && caller.organisation_id() == context.homeOrganisationId;
+  const bool relationship = context.inCareTeam || homeCoordinator;
+  const bool crossOrganisation = caller.organisation_id() != context.homeOrganisationId;
+  const bool consented = !crossOrganisation || context.consentForCallerOrganisation;
+  if (relationship && consented) return allow();
+
+  if (!emergencyReason.empty()) {
+    if (role != domain::PHYSICIAN) return deny("emergency access: only physicians may use it");
+    if (action != Action::ReadRecord) return deny("emergency access: allows reading only");
+    return allow(true);
+  }
+  if (!relationship) return deny("no care relationship with " + patientId);
+  return deny("no consent from " + patientId + " to share with organisation " + caller.organisation_id());
+}
+
+bool mayReadEntryFrom(const api::Principal& caller, const CareContext& context, const std::string& entryOrganisationId,
+                      bool emergency) {
+  if (emergency || !caller.patient_id().empty()) return true;
+  if (entryOrganisationId.empty() || entryOrganisationId == caller.organisation_id()) return true;
+  return context.consentForCallerOrganisation;
+}
+
+bool mayReadProtectedAddress(const api::Principal& caller, const CareContext& context) {
+  if (!caller.patient_id().empty()) return true;
+  if (caller.role() == domain::NURSE) return context.inCareTeam;
+  return caller.role() == domain::COORDINATOR && caller.organisation_id() == context.homeOrganisationId;
+}
+
+}  // namespace hemma::server

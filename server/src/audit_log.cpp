@@ -1,0 +1,110 @@
+#include "hemma/server/audit_log.hpp"
+
+#include <Poco/Data/LOB.h>
+#include <Poco/Data/Session.h>
+#include <Poco/Data/Statement.h>
+
+namespace hemma::server {
+
+using namespace Poco::Data::Keywords;
+
+namespace {
+
+api::AuditEntry parseEntry(const Poco::Data::BLOB& body, Poco::Int64 seq) {
+  api::AuditEntry entry;
+  if (!entry.ParseFromArray(body.rawContent(), static_cast<int>(body.size()))) {
+    throw std::runtime_error("audit log: entry " + std::to_string(seq) + " is corrupt");
+  }
+  entry.set_seq(static_cast<std::uint64_t>(seq));
+  return entry;
+}
+
+}  // namespace
+
+AuditLog::AuditLog(Database& db) : m_db(db) {
+  Poco::Data::Session s = m_db.session();
+  s << R"sql(
+    CREATE TABLE IF NOT EXISTS audit_log(
+      seq INTEGER PRIMARY KEY AUTOINCREMENT,
+      at TEXT NOT NULL,
+      user_id TEXT NOT NULL,
+      organisation_id TEXT NOT NULL,
+      patient_id TEXT NOT NULL,
+      action TEXT NOT NULL,
+      outcome TEXT NOT NULL,
+      emergency INTEGER NOT NULL,
+      body BLOB NOT NULL))sql",
+      now;
+  s << "CREATE INDEX IF NOT EXISTS audit_by_patient ON audit_log(patient_id, seq)", now;
+  s << "CREATE INDEX IF NOT EXISTS audit_by_organisation ON audit_log(organisation_id, seq)", now;
+  s << "CREATE TRIGGER IF NOT EXISTS audit_log_no_update BEFORE UPDATE ON audit_log "
+       "BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END",
+      now;
+  s << "CREATE TRIGGER IF NOT EXISTS audit_log_no_delete BEFORE DELETE ON audit_log "
+       "BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END",
+      now;
+}
+
+void AuditLog::append(std::vector<api::AuditEntry> entries, const std::string& atRfc3339) {
+  if (entries.empty()) return;
+  Poco::Data::Session s = m_db.session();
+  std::string at, user, organisation, patient, action, outcome;
+  int emergency = 0;
+  Poco::Data::BLOB body;
+  Poco::Data::Statement insert(s);
+  insert << "INSERT INTO audit_log(at, user_id, organisation_id, patient_id, action, outcome, emergency, body) "
+            "VALUES(?, ?, ?, ?, ?, ?, ?, ?)",
+      use(at), use(user), use(organisation), use(patient), use(action), use(outcome), use(emergency), use(body);
+  s.begin();
+  try {
+    for (auto& entry : entries) {
+      if (entry.at().empty()) entry.set_at(atRfc3339);
+      at = entry.at();
+      user = entry.user_id();
+      organisation = entry.organisation_id();
+      patient = entry.patient_id();
+      action = entry.action();
+      outcome = entry.outcome();
+      emergency = entry.emergency() ? 1 : 0;
+      const std::string bytes = entry.SerializeAsString();
+      body = Poco::Data::BLOB(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size());
+      insert.execute();
+    }
+    s.commit();
+  } catch (...) {
+    s.rollback();
+    throw;
+  }
+}
+
+api::AuditList AuditLog::query(const AuditQuery& q) {
+  Poco::Data::Session s = m_db.session();
+  std::vector<Poco::Int64> seqs;
+  std::vector<Poco::Data::BLOB> bodies;
+  std::string patient = q.patientId, organisation = q.organisationId, user = q.userId;
+  int emergencyOnly = q.emergencyOnly ? 1 : 0;
+  Poco::Int64 limit = q.limit;
+  s << "SELECT seq, body FROM audit_log WHERE (? = '' OR patient_id = ?) AND (? = '' OR organisation_id = ?) "
+       "AND (? = '' OR user_id = ?) AND (? = 0 OR emergency = 1) ORDER BY seq DESC LIMIT ?",
+      into(seqs), into(bodies), use(patient), use(patient), use(organisation), use(organisation), use(user), use(user),
+      use(emergencyOnly), use(limit), now;
+  api::AuditList list;
+  for (std::size_t i = 0; i < seqs.size(); ++i) *list.add_entries() = parseEntry(bodies[i], seqs[i]);
+  return list;
+}
+
+std::vector<api::AuditEntry> AuditLog::readsOf(const std::string& patientId, std::uint32_t limit) {
+  Poco::Data::Session s = m_db.session();
+  std::vector<Poco::Int64> seqs;
+  std::vector<Poco::Data::BLOB> bodies;
+  std::string patient = patientId;
+  Poco::Int64 max = limit;
+  s << "SELECT seq, body FROM audit_log WHERE patient_id = ? AND outcome = 'allowed' "
+       "AND action IN ('record.read', 'sync.pull') AND organisation_id <> '' ORDER BY seq DESC LIMIT ?",
+      into(seqs), into(bodies), use(patient), use(max), now;
+  std::vector<api::AuditEntry> result;
+  for (std::size_t i = 0; i < seqs.size(); ++i) result.push_back(parseEntry(bodies[i], seqs[i]));
+  return result;
+}
+
+}  // namespace hemma::server

@@ -1,0 +1,660 @@
+#include "hemma/server/care_service.hpp"
+
+#include <Poco/UUIDGenerator.h>
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include "hemma/sync/merge_rules.hpp"
+#include "hemma/sync/protocol.hpp"
+#include "hemma/sync/time_format.hpp"
+
+namespace hemma::server {
+
+namespace {
+
+std::string newId(const std::string& prefix) {
+  return prefix + "-" + Poco::UUIDGenerator::defaultGenerator().createRandom().toString();
+}
+
+// Normalises an RFC 3339 time (so stored times compare as text), or throws
+// naming the field.
+std::string normalisedTime(const std::string& field, const std::string& value) {
+  const auto ms = sync::parseRfc3339(value);
+  if (!ms) throw BadRequest(field + ": not an RFC 3339 time");
+  return sync::formatRfc3339(*ms);
+}
+
+void requireId(const std::string& field, const std::string& value) {
+  if (value.empty()) throw BadRequest(field + ": empty");
+  if (value.size() > sync::kMaxIdBytes) throw BadRequest(field + ": longer than 128 bytes");
+}
+
+bool isPractitioner(const api::Principal& caller) { return caller.patient_id().empty(); }
+
+std::string protectedText() { return "(protected identity)"; }
+
+}  // namespace
+
+CareContext CareService::context(const api::Principal& caller, const std::string& patientId, std::int64_t nowMs) {
+  CareContext context;
+  const auto patient = m_domain.patient(patientId);
+  if (!patient) return context;
+  context.patientExists = true;
+  context.homeOrganisationId = patient->homeOrganisationId;
+  if (isPractitioner(caller)) {
+    context.inCareTeam = m_domain.inCareTeam(patientId, caller.user_id());
+    context.consentForCallerOrganisation =
+        m_domain.consentActive(patientId, caller.organisation_id(), sync::formatRfc3339(nowMs));
+  }
+  return context;
+}
+
+std::string CareService::organisationOf(const std::string& practitionerId) {
+  const auto practitioner = m_domain.practitioner(practitionerId);
+  return practitioner ? practitioner->organisation_id() : std::string();
+}
+
+void CareService::record(const api::Principal& caller, const std::string& action, const std::string& patientId,
+                         const std::string& outcome, const std::string& purpose, bool emergency, std::int64_t nowMs) {
+  api::AuditEntry entry;
+  entry.set_user_id(caller.patient_id().empty() ? caller.user_id() : "patient:" + caller.patient_id());
+  entry.set_organisation_id(caller.organisation_id());
+  entry.set_unit_id(caller.unit_id());
+  entry.set_device_id(caller.device_id());
+  entry.set_patient_id(patientId);
+  entry.set_action(action);
+  entry.set_purpose(purpose);
+  entry.set_outcome(outcome);
+  entry.set_emergency(emergency);
+  m_audit.append(std::move(entry), sync::formatRfc3339(nowMs));
+}
+
+Decision CareService::require(const api::Principal& caller, Action action, const std::string& patientId,
+                              std::int64_t nowMs, const std::string& purpose, const std::string& emergencyReason) {
+  const CareContext ctx = context(caller, patientId, nowMs);
+  const Decision decision = decide(caller, action, patientId, ctx, emergencyReason);
+  const std::string why = emergencyReason.empty() ? purpose : "emergency: " + emergencyReason;
+  record(caller, actionName(action), patientId, decision.allowed ? "allowed" : "denied: " + decision.reason, why,
+         decision.emergency || !emergencyReason.empty(), nowMs);
+  if (!decision.allowed) {
+    if (!ctx.patientExists) throw NotFound(decision.reason);
+    throw Forbidden(decision.reason);
+  }
+  return decision;
+}
+
+domain::Patient CareService::patientFields(const std::string& patientId) {
+  domain::Patient patient;
+  patient.set_id(patientId);
+  for (const auto& row : m_log.fields(patientId, "patient")) {
+    if (row.key.entityId != patientId) continue;
+    if (row.key.field == "name") patient.set_name(row.value);
+    if (row.key.field == "address") patient.set_address(row.value);
+    if (row.key.field == "access_notes") patient.set_access_notes(row.value);
+    if (row.key.field == "preferred_language") patient.set_preferred_language(row.value);
+  }
+  return patient;
+}
+
+api::PatientList CareService::patients(const api::Principal& caller, std::int64_t nowMs) {
+  std::set<std::string> ids;
+  if (!caller.patient_id().empty()) {
+    ids.insert(caller.patient_id());
+  } else if (caller.role() != domain::ADMINISTRATOR) {
+    for (auto& id : m_domain.patientsOf(caller.user_id())) ids.insert(id);
+    if (caller.role() == domain::COORDINATOR) {
+      for (auto& id : m_domain.patientsAt(caller.organisation_id())) ids.insert(id);
+    }
+  }
+  api::PatientList list;
+  std::vector<api::AuditEntry> entries;
+  for (const auto& id : ids) {
+    const CareContext ctx = context(caller, id, nowMs);
+    if (!decide(caller, Action::ReadRecord, id, ctx).allowed) continue;  // e.g. no consent across organisations
+    auto& summary = *list.add_patients();
+    summary.set_patient_id(id);
+    summary.set_name(patientFields(id).name());
+    summary.set_home_organisation_id(ctx.homeOrganisationId);
+    api::AuditEntry entry;
+    entry.set_user_id(caller.patient_id().empty() ? caller.user_id() : "patient:" + caller.patient_id());
+    entry.set_organisation_id(caller.organisation_id());
+    entry.set_unit_id(caller.unit_id());
+    entry.set_patient_id(id);
+    entry.set_action("patient.list");
+    entry.set_outcome("allowed");
+    entries.push_back(std::move(entry));
+  }
+  m_audit.append(std::move(entries), sync::formatRfc3339(nowMs));
+  return list;
+}
+
+api::PatientRecord CareService::record(const api::Principal& caller, const std::string& patientId,
+                                       const std::string& emergencyReason, std::int64_t nowMs) {
+  const Decision decision = require(caller, Action::ReadRecord, patientId, nowMs, "read record", emergencyReason);
+  const CareContext ctx = context(caller, patientId, nowMs);
+  const auto registration = m_domain.patient(patientId);
+
+  api::PatientRecord result;
+  result.set_emergency_access(decision.emergency);
+  result.set_home_organisation_id(registration->homeOrganisationId);
+  domain::Patient& patient = *result.mutable_patient();
+  patient = patientFields(patientId);
+  patient.set_national_id(registration->nationalId);
+  patient.set_protected_identity(registration->protectedIdentity);
+  if (registration->protectedIdentity && !mayReadProtectedAddress(caller, ctx)) {
+    patient.set_address(protectedText());
+    patient.set_access_notes(protectedText());
+  }
+
+  *result.mutable_plan() = planOf(patientId);
+  *result.mutable_care_team() = m_domain.careTeam(patientId);
+  const api::VisitList scheduled = visitsOf(patientId);
+  for (const auto& visit : scheduled.visits()) *result.add_visits() = visit;
+  return result;
+}
+
+domain::CarePlan CareService::planOf(const std::string& patientId) {
+  domain::CarePlan plan = m_domain.planHeader(patientId);
+  std::map<std::string, domain::Goal> goals;
+  for (const auto& row : m_log.fields(patientId, "care_plan_goal")) {
+    auto& goal = goals[row.key.entityId];
+    goal.set_id(row.key.entityId);
+    if (row.key.field == "text") goal.set_text(row.value);
+  }
+  for (auto& [id, goal] : goals) *plan.add_goals() = goal;
+  std::map<std::string, domain::Activity> activities;
+  for (const auto& row : m_log.fields(patientId, "care_plan_activity")) {
+    auto& activity = activities[row.key.entityId];
+    activity.set_id(row.key.entityId);
+    if (row.key.field == "text") activity.set_text(row.value);
+    if (row.key.field == "frequency") activity.set_frequency(row.value);
+    if (row.key.field == "responsible_organisation_id") activity.set_responsible_organisation_id(row.value);
+    if (row.key.field == "responsible_role") {
+      domain::Role role = domain::ROLE_UNSPECIFIED;
+      domain::Role_Parse(row.value, &role);
+      activity.set_responsible_role(role);
+    }
+  }
+  for (auto& [id, activity] : activities) *plan.add_activities() = activity;
+  return plan;
+}
+
+api::Timeline CareService::timeline(const api::Principal& caller, const std::string& patientId,
+                                    const std::string& emergencyReason, std::int64_t nowMs) {
+  const Decision decision = require(caller, Action::ReadRecord, patientId, nowMs, "read timeline", emergencyReason);
+  const CareContext ctx = context(caller, patientId, nowMs);
+  std::set<std::string> blockedUnits;
+  const api::BlockList blocks = m_domain.blocks(patientId);
+  for (const auto& block : blocks.blocks()) {
+    if (block.lifted_at().empty()) blockedUnits.insert(block.unit_id());
+  }
+  std::map<std::string, std::optional<domain::Practitioner>> authors;
+  std::map<std::string, std::string> organisationNames;
+
+  api::Timeline timeline;
+  timeline.set_patient_id(patientId);
+  for (const auto& op : m_log.entries(patientId)) {
+    auto& author = authors[op.author_id()];
+    if (!author) author = m_domain.practitioner(op.author_id()).value_or(domain::Practitioner());
+    const std::string organisationId = author->organisation_id();
+    if (!mayReadEntryFrom(caller, ctx, organisationId, decision.emergency)) continue;
+    // A blocked unit's entries are read only inside that unit (or by the
+    // patient, or in an emergency).
+    if (blockedUnits.count(author->unit_id()) && caller.unit_id() != author->unit_id() &&
+        caller.patient_id().empty() && !decision.emergency) {
+      continue;
+    }
+    auto& entry = *timeline.add_entries();
+    entry.set_operation_id(op.id());
+    entry.set_organisation_id(organisationId);
+    if (!organisationNames.count(organisationId)) {
+      const auto organisation = m_domain.organisation(organisationId);
+      organisationNames[organisationId] = organisation ? organisation->name() : "";
+    }
+    entry.set_organisation_name(organisationNames[organisationId]);
+    entry.set_author_id(op.author_id());
+    entry.set_author_name(author->name());
+    entry.set_recorded_at(op.recorded_at());
+    if (op.append().has_note()) *entry.mutable_note() = op.append().note();
+    if (op.append().has_observation()) *entry.mutable_observation() = op.append().observation();
+  }
+  return timeline;
+}
+
+domain::Patient CareService::updatePatient(const api::Principal& caller, const std::string& patientId,
+                                           const domain::Patient& changes, std::int64_t nowMs) {
+  require(caller, Action::WriteRecord, patientId, nowMs, "update patient");
+  const std::pair<const char*, std::string> fields[] = {{"name", changes.name()},
+                                                        {"address", changes.address()},
+                                                        {"access_notes", changes.access_notes()},
+                                                        {"preferred_language", changes.preferred_language()}};
+  for (const auto& [field, value] : fields) {
+    if (!value.empty()) m_sync.writeField(caller.user_id(), patientId, "patient", patientId, field, value, nowMs);
+  }
+  return patientFields(patientId);
+}
+
+domain::CarePlan CareService::updatePlan(const api::Principal& caller, const std::string& patientId,
+                                         const domain::CarePlan& plan, std::int64_t nowMs) {
+  require(caller, Action::EditPlan, patientId, nowMs, "edit care plan");
+  if (!plan.overall_responsible_organisation_id().empty() &&
+      !m_domain.organisation(plan.overall_responsible_organisation_id())) {
+    throw BadRequest("overall_responsible_organisation_id: no organisation " +
+                     plan.overall_responsible_organisation_id());
+  }
+  const domain::CarePlan current = m_domain.planHeader(patientId);
+  m_domain.setPlanHeader(patientId,
+                         plan.overall_responsible_organisation_id().empty()
+                             ? current.overall_responsible_organisation_id()
+                             : plan.overall_responsible_organisation_id(),
+                         plan.status() == domain::CarePlan::STATUS_UNSPECIFIED ? current.status() : plan.status());
+
+  auto writeIfChanged = [&](const std::string& type, const std::string& id, const std::string& field,
+                            const std::string& value) {
+    if (value.empty()) return;
+    const auto existing = m_log.field({patientId, type, id, field});
+    if (existing && existing->value == value) return;
+    m_sync.writeField(caller.user_id(), patientId, type, id, field, value, nowMs);
+  };
+  for (int i = 0; i < plan.goals_size(); ++i) {
+    const auto& goal = plan.goals(i);
+    const std::string id = goal.id().empty() ? newId("goal") : goal.id();
+    if (goal.id().empty() && goal.text().empty()) throw BadRequest("goals[" + std::to_string(i) + "].text: empty");
+    writeIfChanged("care_plan_goal", id, "text", goal.text());
+  }
+  for (int i = 0; i < plan.activities_size(); ++i) {
+    const auto& activity = plan.activities(i);
+    const std::string id = activity.id().empty() ? newId("activity") : activity.id();
+    if (activity.id().empty() && activity.text().empty()) {
+      throw BadRequest("activities[" + std::to_string(i) + "].text: empty");
+    }
+    if (!activity.responsible_organisation_id().empty() &&
+        !m_domain.organisation(activity.responsible_organisation_id())) {
+      throw BadRequest("activities[" + std::to_string(i) + "].responsible_organisation_id: no organisation " +
+                       activity.responsible_organisation_id());
+    }
+    writeIfChanged("care_plan_activity", id, "text", activity.text());
+    writeIfChanged("care_plan_activity", id, "frequency", activity.frequency());
+    writeIfChanged("care_plan_activity", id, "responsible_organisation_id", activity.responsible_organisation_id());
+    if (activity.responsible_role() != domain::ROLE_UNSPECIFIED) {
+      writeIfChanged("care_plan_activity", id, "responsible_role", domain::Role_Name(activity.responsible_role()));
+    }
+  }
+  return planOf(patientId);
+}
+
+api::CareTeam CareService::careTeam(const api::Principal& caller, const std::string& patientId, std::int64_t nowMs) {
+  require(caller, Action::ReadRecord, patientId, nowMs, "read care team");
+  return m_domain.careTeam(patientId);
+}
+
+api::CareTeam CareService::addCareTeamMember(const api::Principal& caller, const std::string& patientId,
+                                             const api::CareTeamMember& member, std::int64_t nowMs) {
+  require(caller, Action::ManageCareTeam, patientId, nowMs, "add care team member " + member.practitioner_id());
+  requireId("practitioner_id", member.practitioner_id());
+  if (!m_domain.practitioner(member.practitioner_id())) {
+    throw BadRequest("practitioner_id: no practitioner " + member.practitioner_id());
+  }
+  m_domain.addCareTeamMember(patientId, member.practitioner_id(),
+                             member.responsibility() == api::CareTeamMember::RESPONSIBILITY_UNSPECIFIED
+                                 ? api::CareTeamMember::MEMBER
+                                 : member.responsibility());
+  return m_domain.careTeam(patientId);
+}
+
+api::CareTeam CareService::removeCareTeamMember(const api::Principal& caller, const std::string& patientId,
+                                                const std::string& practitionerId, std::int64_t nowMs) {
+  require(caller, Action::ManageCareTeam, patientId, nowMs, "remove care team member " + practitionerId);
+  if (!m_domain.removeCareTeamMember(patientId, practitionerId)) {
+    throw NotFound("practitioner " + practitionerId + ": not in the care team of " + patientId);
+  }
+  return m_domain.careTeam(patientId);
+}
+
+api::ConsentList CareService::consents(const api::Principal& caller, const std::string& patientId,
+                                       std::int64_t nowMs) {
+  require(caller, Action::ReadRecord, patientId, nowMs, "read consents");
+  return m_domain.consents(patientId);
+}
+
+api::Consent CareService::addConsent(const api::Principal& caller, const std::string& patientId,
+                                     const api::Consent& consent, std::int64_t nowMs) {
+  require(caller, Action::ManageConsent, patientId, nowMs, "record consent for " + consent.organisation_id());
+  requireId("organisation_id", consent.organisation_id());
+  if (!m_domain.organisation(consent.organisation_id())) {
+    throw BadRequest("organisation_id: no organisation " + consent.organisation_id());
+  }
+  api::Consent stored;
+  stored.set_patient_id(patientId);
+  stored.set_organisation_id(consent.organisation_id());
+  stored.set_valid_from(consent.valid_from().empty() ? sync::formatRfc3339(nowMs)
+                                                     : normalisedTime("valid_from", consent.valid_from()));
+  if (!consent.valid_until().empty()) {
+    stored.set_valid_until(normalisedTime("valid_until", consent.valid_until()));
+    if (stored.valid_until() <= stored.valid_from()) throw BadRequest("valid_until: not after valid_from");
+  }
+  stored.set_recorded_by(caller.patient_id().empty() ? caller.user_id() : "patient:" + caller.patient_id());
+  stored.set_id(m_domain.addConsent(stored));
+  return stored;
+}
+
+api::Consent CareService::withdrawConsent(const api::Principal& caller, const std::string& consentId,
+                                          std::int64_t nowMs) {
+  const auto consent = m_domain.consent(consentId);
+  if (!consent) throw NotFound("consent " + consentId + ": no such consent");
+  require(caller, Action::ManageConsent, consent->patient_id(), nowMs, "withdraw consent " + consentId);
+  if (!m_domain.withdrawConsent(consentId, sync::formatRfc3339(nowMs))) {
+    throw BadRequest("consent " + consentId + ": already withdrawn");
+  }
+  return *m_domain.consent(consentId);
+}
+
+api::BlockList CareService::blocks(const api::Principal& caller, const std::string& patientId, std::int64_t nowMs) {
+  require(caller, Action::ReadRecord, patientId, nowMs, "read blocks");
+  return m_domain.blocks(patientId);
+}
+
+api::Block CareService::addBlock(const api::Principal& caller, const std::string& patientId, const api::Block& block,
+                                 std::int64_t nowMs) {
+  require(caller, Action::ManageConsent, patientId, nowMs, "block unit " + block.unit_id());
+  requireId("unit_id", block.unit_id());
+  bool unitKnown = false;
+  for (const auto& organisation : m_domain.organisations()) {
+    for (const auto& unit : organisation.units()) unitKnown = unitKnown || unit.id() == block.unit_id();
+  }
+  if (!unitKnown) throw BadRequest("unit_id: no unit " + block.unit_id());
+  api::Block stored;
+  stored.set_patient_id(patientId);
+  stored.set_unit_id(block.unit_id());
+  stored.set_created_at(sync::formatRfc3339(nowMs));
+  stored.set_recorded_by(caller.patient_id().empty() ? caller.user_id() : "patient:" + caller.patient_id());
+  stored.set_id(m_domain.addBlock(stored));
+  return stored;
+}
+
+api::Block CareService::liftBlock(const api::Principal& caller, const std::string& blockId, std::int64_t nowMs) {
+  const auto block = m_domain.block(blockId);
+  if (!block) throw NotFound("block " + blockId + ": no such block");
+  require(caller, Action::ManageConsent, block->patient_id(), nowMs, "lift block " + blockId);
+  if (!m_domain.liftBlock(blockId, sync::formatRfc3339(nowMs))) throw BadRequest("block " + blockId + ": already lifted");
+  return *m_domain.block(blockId);
+}
+
+api::VisitList CareService::visits(const api::Principal& caller, const std::string& patientId, std::int64_t nowMs) {
+  require(caller, Action::ReadRecord, patientId, nowMs, "read visits");
+  return visitsOf(patientId);
+}
+
+api::VisitList CareService::visitsOf(const std::string& patientId) {
+  std::map<std::string, domain::Visit> visits;
+  for (const auto& row : m_log.fields(patientId, "visit")) {
+    auto& visit = visits[row.key.entityId];
+    visit.set_id(row.key.entityId);
+    visit.set_patient_id(patientId);
+    if (row.key.field == "nurse_id") visit.set_nurse_id(row.value);
+    if (row.key.field == "scheduled_start") visit.set_scheduled_start(row.value);
+    if (row.key.field == "started_at") visit.set_started_at(row.value);
+    if (row.key.field == "ended_at") visit.set_ended_at(row.value);
+    if (row.key.field == "status") {
+      domain::Visit::Status status = domain::Visit::STATUS_UNSPECIFIED;
+      domain::Visit::Status_Parse(row.value, &status);
+      visit.set_status(status);
+    }
+  }
+  std::vector<domain::Visit> ordered;
+  for (auto& [id, visit] : visits) ordered.push_back(visit);
+  std::sort(ordered.begin(), ordered.end(), [](const domain::Visit& a, const domain::Visit& b) {
+    return a.scheduled_start() != b.scheduled_start() ? a.scheduled_start() < b.scheduled_start() : a.id() < b.id();
+  });
+  api::VisitList list;
+  for (auto& visit : ordered) *list.add_visits() = std::move(visit);
+  return list;
+}
+
+domain::Visit CareService::scheduleVisit(const api::Principal& caller, const std::string& patientId,
+                                         const domain::Visit& visit, std::int64_t nowMs) {
+  require(caller, Action::ScheduleVisit, patientId, nowMs, "schedule visit");
+  const std::string start = normalisedTime("scheduled_start", visit.scheduled_start());
+  requireId("nurse_id", visit.nurse_id());
+  const auto nurse = m_domain.practitioner(visit.nurse_id());
+  if (!nurse || nurse->role() != domain::NURSE) throw BadRequest("nurse_id: no nurse " + visit.nurse_id());
+  if (!m_domain.inCareTeam(patientId, visit.nurse_id())) {
+    throw BadRequest("nurse_id: " + visit.nurse_id() + " is not in the care team of " + patientId);
+  }
+  const std::string id = visit.id().empty() ? newId("visit") : visit.id();
+  requireId("id", id);
+  m_sync.writeField(caller.user_id(), patientId, "visit", id, "scheduled_start", start, nowMs);
+  m_sync.writeField(caller.user_id(), patientId, "visit", id, "nurse_id", visit.nurse_id(), nowMs);
+  m_sync.writeField(caller.user_id(), patientId, "visit", id, "status", domain::Visit::Status_Name(domain::Visit::PLANNED),
+                    nowMs);
+  domain::Visit stored;
+  stored.set_id(id);
+  stored.set_patient_id(patientId);
+  stored.set_nurse_id(visit.nurse_id());
+  stored.set_scheduled_start(start);
+  stored.set_status(domain::Visit::PLANNED);
+  return stored;
+}
+
+api::PlanChangeProposal CareService::propose(const api::Principal& caller, const std::string& patientId,
+                                             const api::PlanChangeProposal& proposal, std::int64_t nowMs) {
+  require(caller, Action::ProposeChange, patientId, nowMs,
+          "propose " + proposal.entity_type() + "." + proposal.field());
+  if (proposal.entity_type() != "care_plan_goal" && proposal.entity_type() != "care_plan_activity") {
+    throw BadRequest("entity_type: a proposal changes care_plan_goal or care_plan_activity");
+  }
+  requireId("entity_id", proposal.entity_id());
+  if (!sync::policyFor(proposal.entity_type(), proposal.field())) {
+    throw BadRequest("field: " + proposal.entity_type() + " has no field \"" + proposal.field() + "\"");
+  }
+  if (proposal.proposed_value().empty()) throw BadRequest("proposed_value: empty");
+  if (proposal.proposed_value().size() > sync::kMaxTextBytes) throw BadRequest("proposed_value: too long");
+  api::PlanChangeProposal stored;
+  stored.set_patient_id(patientId);
+  stored.set_proposer_id(caller.user_id());
+  stored.set_entity_type(proposal.entity_type());
+  stored.set_entity_id(proposal.entity_id());
+  stored.set_field(proposal.field());
+  stored.set_proposed_value(proposal.proposed_value());
+  const auto current = m_log.field({patientId, proposal.entity_type(), proposal.entity_id(), proposal.field()});
+  stored.set_current_value(current ? current->value : "");
+  stored.set_reason(proposal.reason());
+  stored.set_status(api::PlanChangeProposal::PENDING);
+  stored.set_created_at(sync::formatRfc3339(nowMs));
+  stored.set_id(m_domain.addProposal(stored));
+  return stored;
+}
+
+api::ProposalList CareService::proposalQueue(const api::Principal& caller, std::int64_t nowMs) {
+  std::vector<std::string> patients;
+  const api::PatientList mine = this->patients(caller, nowMs);
+  for (const auto& summary : mine.patients()) patients.push_back(summary.patient_id());
+  return m_domain.proposals(patients, true);
+}
+
+api::ProposalList CareService::proposals(const api::Principal& caller, const std::string& patientId,
+                                         std::int64_t nowMs) {
+  require(caller, Action::ReadRecord, patientId, nowMs, "read proposals");
+  return m_domain.proposals({patientId}, false);
+}
+
+api::PlanChangeProposal CareService::decideProposal(const api::Principal& caller, const std::string& proposalId, bool sign,
+                                            const std::string& reason, std::int64_t nowMs) {
+  auto proposal = m_domain.proposal(proposalId);
+  if (!proposal) throw NotFound("proposal " + proposalId + ": no such proposal");
+  require(caller, Action::DecideProposal, proposal->patient_id(), nowMs,
+          (sign ? "sign proposal " : "reject proposal ") + proposalId);
+  if (proposal->status() != api::PlanChangeProposal::PENDING) {
+    throw BadRequest("proposal " + proposalId + ": already " +
+                     api::PlanChangeProposal::Status_Name(proposal->status()));
+  }
+  if (!sign && reason.empty()) throw BadRequest("reason: a rejection needs a reason");
+  if (sign) {
+    m_sync.writeField(caller.user_id(), proposal->patient_id(), proposal->entity_type(), proposal->entity_id(),
+                      proposal->field(), proposal->proposed_value(), nowMs);
+  }
+  proposal->set_status(sign ? api::PlanChangeProposal::SIGNED : api::PlanChangeProposal::REJECTED);
+  proposal->set_decided_by(caller.user_id());
+  proposal->set_decision_reason(reason);
+  proposal->set_decided_at(sync::formatRfc3339(nowMs));
+  m_domain.updateProposal(*proposal);
+  return *proposal;
+}
+
+sync::ConflictList CareService::conflicts(const api::Principal& caller, const std::string& patientId, bool openOnly,
+                                          std::int64_t nowMs) {
+  if (!patientId.empty()) {
+    require(caller, Action::ReadRecord, patientId, nowMs, "read conflicts");
+    return m_sync.conflicts({patientId, openOnly});
+  }
+  // Every conflict of the caller's patients.
+  sync::ConflictList all;
+  const api::PatientList mine = patients(caller, nowMs);
+  for (const auto& summary : mine.patients()) {
+    sync::ConflictList some = m_sync.conflicts({summary.patient_id(), openOnly});
+    for (auto& conflict : *some.mutable_conflicts()) *all.add_conflicts() = std::move(conflict);
+  }
+  return all;
+}
+
+sync::Conflict CareService::resolveConflict(const api::Principal& caller, const std::string& conflictId,
+                                            const std::string& value, std::int64_t nowMs) {
+  const auto conflict = m_log.conflict(conflictId);
+  if (!conflict) throw NotFound("conflict " + conflictId + ": no such conflict");
+  require(caller, Action::ResolveConflict, conflict->patient_id(), nowMs, "resolve " + conflictId);
+  sync::ResolveConflictRequest request;
+  request.set_value(value);
+  request.set_author_id(caller.user_id());
+  return m_sync.resolveConflict(conflictId, request, nowMs);
+}
+
+api::AccessLog CareService::accessLog(const api::Principal& caller, const std::string& patientId,
+                                      std::int64_t nowMs) {
+  require(caller, Action::ReadAccessLog, patientId, nowMs, "read access log");
+  api::AccessLog log;
+  log.set_patient_id(patientId);
+  std::map<std::string, domain::Organisation> organisations;
+  for (auto& organisation : m_domain.organisations()) organisations[organisation.id()] = organisation;
+  for (const auto& read : m_audit.readsOf(patientId, 500)) {
+    auto& entry = *log.add_entries();
+    entry.set_at(read.at());
+    entry.set_organisation_id(read.organisation_id());
+    entry.set_unit_id(read.unit_id());
+    entry.set_emergency(read.emergency());
+    const auto organisation = organisations.find(read.organisation_id());
+    if (organisation == organisations.end()) continue;
+    entry.set_organisation_name(organisation->second.name());
+    for (const auto& unit : organisation->second.units()) {
+      if (unit.id() == read.unit_id()) entry.set_unit_name(unit.name());
+    }
+  }
+  return log;
+}
+
+api::AuditList CareService::audit(const api::Principal& caller, AuditQuery query, std::int64_t nowMs) {
+  const bool mayReview = caller.patient_id().empty() &&
+                         (caller.role() == domain::COORDINATOR || caller.role() == domain::ADMINISTRATOR);
+  record(caller, "audit.read", query.patientId, mayReview ? "allowed" : "denied: only coordinators and administrators",
+         "review access log", false, nowMs);
+  if (!mayReview) throw Forbidden("audit: only coordinators and administrators review the audit log");
+  query.organisationId = caller.organisation_id();
+  return m_audit.query(query);
+}
+
+sync::PushResponse CareService::push(const api::Principal& caller, const sync::PushRequest& request,
+                                     std::int64_t nowMs) {
+  if (caller.device_id().empty()) throw Forbidden("sync: needs a device token (register the tablet first)");
+  if (request.device_id() != caller.device_id()) {
+    throw Forbidden("device_id: " + request.device_id() + " is not the device this token belongs to");
+  }
+  std::map<std::string, Decision> decisions;
+  auto allowed = [&](const sync::Operation& op) -> std::optional<std::string> {
+    if (op.author_id() != caller.user_id()) return "author_id: " + op.author_id() + " is not this device's user";
+    auto it = decisions.find(op.patient_id());
+    if (it == decisions.end()) {
+      it = decisions.emplace(op.patient_id(), decide(caller, Action::SyncPatient, op.patient_id(),
+                                                     context(caller, op.patient_id(), nowMs)))
+               .first;
+    }
+    if (!it->second.allowed) return "patient_id: " + it->second.reason;
+    return std::nullopt;
+  };
+  sync::PushResponse response = m_sync.push(request, nowMs, allowed);
+
+  // One audit entry per operation, with its own author and time.
+  std::map<std::string, const sync::Operation*> byId;
+  for (const auto& op : request.operations()) byId[op.id()] = &op;
+  std::vector<api::AuditEntry> entries;
+  auto entryFor = [&](const sync::Operation& op, const std::string& outcome) {
+    api::AuditEntry entry;
+    entry.set_user_id(caller.user_id());
+    entry.set_organisation_id(caller.organisation_id());
+    entry.set_unit_id(caller.unit_id());
+    entry.set_device_id(caller.device_id());
+    entry.set_patient_id(op.patient_id());
+    entry.set_action("sync.push." + op.entity_type());
+    entry.set_purpose(op.id());
+    entry.set_outcome(outcome);
+    entry.set_original_author_id(op.author_id());
+    entry.set_original_time(op.recorded_at());
+    entries.push_back(std::move(entry));
+  };
+  for (const auto& ack : response.acks()) {
+    if (!ack.duplicate()) entryFor(*byId[ack.operation_id()], "allowed");
+  }
+  for (const auto& rejection : response.rejections()) {
+    if (rejection.code() == sync::OperationRejection::FORBIDDEN) {
+      entryFor(*byId[rejection.operation_id()], "denied: " + rejection.reason());
+    }
+  }
+  m_audit.append(std::move(entries), sync::formatRfc3339(nowMs));
+  return response;
+}
+
+sync::PullResponse CareService::pull(const api::Principal& caller, const sync::PullRequest& request,
+                                     std::int64_t nowMs) {
+  if (caller.device_id().empty()) throw Forbidden("sync: needs a device token (register the tablet first)");
+  if (request.device_id() != caller.device_id()) {
+    throw Forbidden("device_id: " + request.device_id() + " is not the device this token belongs to");
+  }
+  std::map<std::string, std::pair<CareContext, Decision>> scope;
+  std::map<std::string, std::string> organisations;
+  std::set<std::string> read;
+  auto visible = [&](const sync::Operation& op) {
+    auto it = scope.find(op.patient_id());
+    if (it == scope.end()) {
+      const CareContext ctx = context(caller, op.patient_id(), nowMs);
+      it = scope.emplace(op.patient_id(), std::make_pair(ctx, decide(caller, Action::SyncPatient, op.patient_id(), ctx)))
+               .first;
+    }
+    if (!it->second.second.allowed) return false;
+    if (op.has_append()) {
+      auto organisation = organisations.find(op.author_id());
+      if (organisation == organisations.end()) {
+        organisation = organisations.emplace(op.author_id(), organisationOf(op.author_id())).first;
+      }
+      if (!mayReadEntryFrom(caller, it->second.first, organisation->second, false)) return false;
+    }
+    read.insert(op.patient_id());
+    return true;
+  };
+  sync::PullResponse response = m_sync.pull(request, nowMs, visible);
+  std::vector<api::AuditEntry> entries;
+  for (const auto& patientId : read) {
+    api::AuditEntry entry;
+    entry.set_user_id(caller.user_id());
+    entry.set_organisation_id(caller.organisation_id());
+    entry.set_unit_id(caller.unit_id());
+    entry.set_device_id(caller.device_id());
+    entry.set_patient_id(patientId);
+    entry.set_action("sync.pull");
+    entry.set_outcome("allowed");
+    entries.push_back(std::move(entry));
+  }
+  m_audit.append(std::move(entries), sync::formatRfc3339(nowMs));
+  return response;
+}
+
+}  // namespace hemma::server
