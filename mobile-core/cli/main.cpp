@@ -20,7 +20,8 @@ A command-line tablet: the Hemma device core with its own SQLite database.
 Everything except `sync` works offline.
 
 Commands:
-  enrol DEVICE_ID USER_ID       register this database to a device and its user (once)
+  login USERNAME DEVICE_ID      sign in online once: log the user in and register this tablet
+                                as DEVICE_ID (password from --password or $HEMMA_PASSWORD)
   note PATIENT_ID TEXT          record a visit note (offline; queued for the server)
        [--visit VISIT_ID] [--amends NOTE_ID]
   notes [PATIENT_ID]            list the visit notes on this device, oldest first
@@ -36,6 +37,7 @@ Commands:
 Options:
   --db FILE        the device database (default: $HEMMA_DEVICE_DB or hemma-device.db)
   --server URL     the server (default: $HEMMA_SERVER or http://127.0.0.1:8080)
+  --password PW    the password for `login` (default: $HEMMA_PASSWORD)
   -h, --help       show this text
 
 Exit status: 0 on success, 1 when the command failed (e.g. the server was
@@ -48,6 +50,7 @@ struct Arguments {
   std::vector<std::string> positional;
   std::optional<std::string> visit;
   std::optional<std::string> amends;
+  std::optional<std::string> password;
 };
 
 [[noreturn]] void usageError(const std::string& message) {
@@ -81,6 +84,8 @@ Arguments parseArguments(int argc, char** argv) {
       args.visit = value();
     } else if (arg == "--amends") {
       args.amends = value();
+    } else if (arg == "--password") {
+      args.password = value();
     } else if (arg.size() > 1 && arg[0] == '-' && !std::isdigit(static_cast<unsigned char>(arg[1]))) {
       usageError("unknown option " + arg);
     } else {
@@ -105,10 +110,15 @@ int run(const Arguments& args) {
   hemma::mobile::SystemClock clock;
   hemma::mobile::Device device(args.db, clock);
 
-  if (command == "enrol") {
-    expectArgs(args, 2, 2, "enrol DEVICE_ID USER_ID");
-    device.enrol(args.positional[1], args.positional[2]);
-    std::cout << "enrolled device " << args.positional[1] << " for user " << args.positional[2] << "\n";
+  if (command == "login") {
+    expectArgs(args, 2, 2, "login USERNAME DEVICE_ID [--password PW]");
+    const std::string password = args.password.value_or(envOr("HEMMA_PASSWORD", ""));
+    if (password.empty()) usageError("login: no password (use --password or $HEMMA_PASSWORD)");
+    hemma::mobile::HttpTransport transport(hemma::mobile::ServerAddress::parse(args.server));
+    const auto user = device.signIn(transport, args.positional[1], password, args.positional[2]);
+    std::cout << "signed in as " << user.name() << " (" << user.user_id() << ", "
+              << hemma::domain::Role_Name(user.role()) << ", " << user.organisation_id() << "); this tablet is "
+              << args.positional[2] << "\n";
     return 0;
   }
   if (command == "note") {
@@ -208,6 +218,9 @@ int main(int argc, char** argv) {
   } catch (const std::invalid_argument& e) {
     std::cerr << "hemma-device: " << e.what() << "\n";
     return 2;
+  } catch (const hemma::mobile::ServerError& e) {
+    std::cerr << "hemma-device: the server answered " << e.status() << ": " << e.what() << "\n";
+    return 1;
   } catch (const std::exception& e) {
     std::cerr << "hemma-device: " << e.what() << "\n";
     return 1;

@@ -55,6 +55,38 @@ void Device::enrol(std::string_view deviceId, std::string_view userId) {
 
 bool Device::enrolled() { return !m_deviceId.empty(); }
 
+api::Principal Device::signIn(Transport& transport, const std::string& username, const std::string& password,
+                              const std::string& deviceId) {
+  requireText("username", username, sync::kMaxIdBytes);
+  requireText("password", password, 1024);
+  requireText("device_id", deviceId, sync::kMaxIdBytes);
+  if (enrolled() && m_deviceId != deviceId) {
+    throw std::invalid_argument("device_id: this database already belongs to device " + m_deviceId);
+  }
+  api::LoginRequest login;
+  login.set_username(username);
+  login.set_password(password);
+  const api::LoginResponse session = transport.login(login);
+  if (enrolled() && m_userId != session.principal().user_id()) {
+    throw std::invalid_argument("username: this tablet's database belongs to user " + m_userId);
+  }
+  api::RegisterDeviceRequest registration;
+  registration.set_device_id(deviceId);
+  const api::RegisterDeviceResponse device = transport.registerDevice(registration, session.token());
+  enrol(deviceId, session.principal().user_id());
+  m_store.inTransaction([&] {
+    m_store.setMeta("device_token", device.token());
+    m_store.setMeta("principal", session.principal().SerializeAsString());
+  });
+  return session.principal();
+}
+
+api::Principal Device::user() {
+  api::Principal principal;
+  if (const auto stored = m_store.meta("principal")) principal.ParseFromString(*stored);
+  return principal;
+}
+
 const std::string& Device::requireEnrolled() {
   if (!enrolled()) throw std::invalid_argument("device: not enrolled (no device id and user yet)");
   return m_deviceId;
@@ -198,6 +230,7 @@ sync::Operation Device::removeFromSet(std::string_view patientId, std::string_vi
 std::vector<domain::VisitNote> Device::notes(std::string_view patientId) { return m_store.notes(patientId); }
 
 SyncReport Device::sync(Transport& transport, SyncClient::Options options) {
+  if (const auto token = m_store.meta("device_token")) transport.setToken(*token);
   SyncClient client(m_store, transport, m_hlc, m_clock, requireEnrolled(), options);
   return client.run();
 }

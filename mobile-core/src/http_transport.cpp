@@ -73,7 +73,7 @@ HttpTransport::HttpTransport(ServerAddress address, std::chrono::milliseconds ti
 
 HttpTransport::~HttpTransport() = default;
 
-std::string HttpTransport::post(const std::string& path, const std::string& body) {
+std::string HttpTransport::post(const std::string& path, const std::string& body, const std::string& token) {
   Connection& c = *m_connection;
   for (int attempt = 0;; ++attempt) {
     const bool reused = c.open;
@@ -100,9 +100,9 @@ std::string HttpTransport::post(const std::string& path, const std::string& body
     }
 
     const std::string head = "POST " + path + " HTTP/1.1\r\nHost: " + m_address.host + ":" + m_address.port +
-                             "\r\nContent-Type: application/x-protobuf\r\nAccept: application/x-protobuf"
-                             "\r\nContent-Length: " +
-                             std::to_string(body.size()) + "\r\n\r\n";
+                             "\r\nContent-Type: application/x-protobuf\r\nAccept: application/x-protobuf" +
+                             (token.empty() ? std::string() : "\r\nAuthorization: Bearer " + token) +
+                             "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n";
     const std::array<asio::const_buffer, 2> request{asio::buffer(head), asio::buffer(body)};
     asio::async_write(c.socket, request, [&](const asio::error_code& e, std::size_t) { ec = e; });
     c.run(m_timeout, "send");
@@ -170,7 +170,7 @@ std::string HttpTransport::post(const std::string& path, const std::string& body
 
 sync::PushResponse HttpTransport::push(const sync::PushRequest& request) {
   sync::PushResponse response;
-  if (!response.ParseFromString(post("/api/v1/sync/push", request.SerializeAsString()))) {
+  if (!response.ParseFromString(post("/api/v1/sync/push", request.SerializeAsString(), m_token))) {
     throw TransportError("push: the server's answer is not a PushResponse");
   }
   return response;
@@ -178,8 +178,25 @@ sync::PushResponse HttpTransport::push(const sync::PushRequest& request) {
 
 sync::PullResponse HttpTransport::pull(const sync::PullRequest& request) {
   sync::PullResponse response;
-  if (!response.ParseFromString(post("/api/v1/sync/pull", request.SerializeAsString()))) {
+  if (!response.ParseFromString(post("/api/v1/sync/pull", request.SerializeAsString(), m_token))) {
     throw TransportError("pull: the server's answer is not a PullResponse");
+  }
+  return response;
+}
+
+api::LoginResponse HttpTransport::login(const api::LoginRequest& request) {
+  api::LoginResponse response;
+  if (!response.ParseFromString(post("/api/v1/login", request.SerializeAsString(), ""))) {
+    throw TransportError("login: the server's answer is not a LoginResponse");
+  }
+  return response;
+}
+
+api::RegisterDeviceResponse HttpTransport::registerDevice(const api::RegisterDeviceRequest& request,
+                                                          const std::string& userToken) {
+  api::RegisterDeviceResponse response;
+  if (!response.ParseFromString(post("/api/v1/devices", request.SerializeAsString(), userToken))) {
+    throw TransportError("device registration: the server's answer is not a RegisterDeviceResponse");
   }
   return response;
 }

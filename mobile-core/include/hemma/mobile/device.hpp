@@ -42,6 +42,17 @@ class Device {
   void enrol(std::string_view deviceId, std::string_view userId);
   bool enrolled();
 
+  // Signs in online, once per tablet: logs the user in, registers this
+  // device under `deviceId` and keeps the device's own token for every later
+  // sync. Afterwards the tablet works offline. Throws TransportError /
+  // ServerError (e.g. 401 "login: wrong username or password") and
+  // std::invalid_argument when this database belongs to another device or
+  // user.
+  api::Principal signIn(Transport& transport, const std::string& username, const std::string& password,
+                        const std::string& deviceId);
+  // The signed-in user (empty fields before sign-in).
+  api::Principal user();
+
   // Records a visit note, offline: stored and queued for the server in one
   // transaction. `amendsNoteId` names an earlier note this one corrects.
   domain::VisitNote writeNote(std::string_view patientId, std::string_view visitId, std::string_view text,

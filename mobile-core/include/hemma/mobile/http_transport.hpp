@@ -28,14 +28,19 @@ class HttpTransport final : public Transport {
 
   sync::PushResponse push(const sync::PushRequest& request) override;
   sync::PullResponse pull(const sync::PullRequest& request) override;
+  void setToken(const std::string& token) override { m_token = token; }
+  api::LoginResponse login(const api::LoginRequest& request) override;
+  api::RegisterDeviceResponse registerDevice(const api::RegisterDeviceRequest& request,
+                                             const std::string& userToken) override;
 
  private:
   struct Connection;
-  std::string post(const std::string& path, const std::string& body);
+  std::string post(const std::string& path, const std::string& body, const std::string& token);
 
   ServerAddress m_address;
   std::chrono::milliseconds m_timeout;
   std::unique_ptr<Connection> m_connection;
+  std::string m_token;
 };
 
 }  // namespace hemma::mobile

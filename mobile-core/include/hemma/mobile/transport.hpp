@@ -6,6 +6,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "hemma/api.pb.h"
 #include "hemma/sync.pb.h"
 
 namespace hemma::mobile {
@@ -31,9 +32,26 @@ class ServerError : public std::runtime_error {
 class Transport {
  public:
   virtual ~Transport() = default;
-  // Both throw TransportError or ServerError on failure.
+  // All throw TransportError or ServerError on failure.
   virtual sync::PushResponse push(const sync::PushRequest& request) = 0;
   virtual sync::PullResponse pull(const sync::PullRequest& request) = 0;
+
+  // The bearer token sent with every later request (the device's token).
+  virtual void setToken(const std::string& token) { (void)token; }
+
+  // Signing in (online, once per tablet): the user's login, then the
+  // registration of this device under the login token. Transports that only
+  // carry sync traffic (tests' in-memory networks) do not support them.
+  virtual api::LoginResponse login(const api::LoginRequest& request) {
+    (void)request;
+    throw TransportError("login: not supported by this transport");
+  }
+  virtual api::RegisterDeviceResponse registerDevice(const api::RegisterDeviceRequest& request,
+                                                     const std::string& userToken) {
+    (void)request;
+    (void)userToken;
+    throw TransportError("device registration: not supported by this transport");
+  }
 };
 
 }  // namespace hemma::mobile
