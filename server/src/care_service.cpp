@@ -565,6 +565,7 @@ api::AuditList CareService::audit(const api::Principal& caller, AuditQuery query
 
 sync::PushResponse CareService::push(const api::Principal& caller, const sync::PushRequest& request,
                                      std::int64_t nowMs) {
+  if (request.device_id().empty()) throw BadRequest("device_id: empty");
   if (caller.device_id().empty()) throw Forbidden("sync: needs a device token (register the tablet first)");
   if (request.device_id() != caller.device_id()) {
     throw Forbidden("device_id: " + request.device_id() + " is not the device this token belongs to");
@@ -615,6 +616,7 @@ sync::PushResponse CareService::push(const api::Principal& caller, const sync::P
 
 sync::PullResponse CareService::pull(const api::Principal& caller, const sync::PullRequest& request,
                                      std::int64_t nowMs) {
+  if (request.device_id().empty()) throw BadRequest("device_id: empty");
   if (caller.device_id().empty()) throw Forbidden("sync: needs a device token (register the tablet first)");
   if (request.device_id() != caller.device_id()) {
     throw Forbidden("device_id: " + request.device_id() + " is not the device this token belongs to");
