@@ -202,7 +202,7 @@ void DeviceStore::materialiseWrite(const sync::Operation& op) {
       .run();
   bool merged = false;
   for (const auto& [id, record] : history.conflicts()) {
-    sync::Conflict conflict = toConflict(record);
+    sync::Conflict conflict = sync::toMessage(record);
     auto q = m_db.query("SELECT op_id FROM resolutions WHERE conflict_id = ?");
     q.bind(1, id);
     if (q.step()) {
@@ -252,23 +252,6 @@ void DeviceStore::materialiseWrite(const sync::Operation& op) {
   }
 }
 
-sync::Conflict DeviceStore::toConflict(const sync::ConflictRecord& record) {
-  sync::Conflict conflict;
-  conflict.set_id(record.id);
-  conflict.set_patient_id(record.location.patientId);
-  conflict.set_entity_type(record.location.entityType);
-  conflict.set_entity_id(record.location.entityId);
-  conflict.set_field(record.location.field);
-  auto side = [](const sync::WriteVersion& write, sync::ConflictSide& out) {
-    out.set_operation_id(write.opId);
-    out.set_value(write.value);
-    out.set_author_id(write.authorId);
-    out.set_hlc(write.hlc);
-  };
-  side(record.loser, *conflict.mutable_overwritten());
-  side(record.winner, *conflict.mutable_kept());
-  return conflict;
-}
 
 void DeviceStore::refreshMergedFlag(const sync::FieldLocation& location) {
   std::int64_t open = 0;

@@ -20,23 +20,6 @@ Poco::Data::BLOB toBlob(const std::string& bytes) {
   return Poco::Data::BLOB(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size());
 }
 
-sync::Conflict toConflict(const sync::ConflictRecord& record) {
-  sync::Conflict conflict;
-  conflict.set_id(record.id);
-  conflict.set_patient_id(record.location.patientId);
-  conflict.set_entity_type(record.location.entityType);
-  conflict.set_entity_id(record.location.entityId);
-  conflict.set_field(record.location.field);
-  auto side = [](const sync::WriteVersion& write, sync::ConflictSide& out) {
-    out.set_operation_id(write.opId);
-    out.set_value(write.value);
-    out.set_author_id(write.authorId);
-    out.set_hlc(write.hlc);
-  };
-  side(record.loser, *conflict.mutable_overwritten());
-  side(record.winner, *conflict.mutable_kept());
-  return conflict;
-}
 
 }  // namespace
 
@@ -99,7 +82,7 @@ void FieldStore::apply(Poco::Data::Session& s, const sync::Operation& op) {
       use(location.patientId), use(location.entityType), use(location.entityId), use(location.field), now;
   int open = 0;
   for (const auto& [id, record] : history.conflicts()) {
-    sync::Conflict conflict = toConflict(record);
+    sync::Conflict conflict = sync::toMessage(record);
     std::string conflictId = id;
     std::vector<std::string> resolvedBy;
     s << "SELECT op_id FROM resolutions WHERE conflict_id = ?", into(resolvedBy), use(conflictId), now;

@@ -10,6 +10,24 @@ Ordering classify(const WriteVersion& write, const WriteVersion& other) {
   return write.baseHlc >= other.hlc ? Ordering::After : Ordering::Concurrent;
 }
 
+Conflict toMessage(const ConflictRecord& record) {
+  Conflict conflict;
+  conflict.set_id(record.id);
+  conflict.set_patient_id(record.location.patientId);
+  conflict.set_entity_type(record.location.entityType);
+  conflict.set_entity_id(record.location.entityId);
+  conflict.set_field(record.location.field);
+  auto side = [](const WriteVersion& write, ConflictSide& out) {
+    out.set_operation_id(write.opId);
+    out.set_value(write.value);
+    out.set_author_id(write.authorId);
+    out.set_hlc(write.hlc);
+  };
+  side(record.loser, *conflict.mutable_overwritten());
+  side(record.winner, *conflict.mutable_kept());
+  return conflict;
+}
+
 FieldHistory::FieldHistory(FieldLocation location, MergePolicy policy)
     : m_location(std::move(location)), m_policy(policy) {}
 

@@ -118,7 +118,6 @@ class DeviceStore {
  private:
   void materialiseWrite(const sync::Operation& op);
   void refreshMergedFlag(const sync::FieldLocation& location);
-  static sync::Conflict toConflict(const sync::ConflictRecord& record);
   // Returns false when the operation was known already.
   bool storeOperation(const sync::Operation& op, bool local);
   void materialise(const sync::Operation& op);

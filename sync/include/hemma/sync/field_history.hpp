@@ -15,6 +15,7 @@
 #include <string_view>
 #include <vector>
 
+#include "hemma/sync.pb.h"
 #include "hemma/sync/hlc.hpp"
 #include "hemma/sync/merge_rules.hpp"
 
@@ -73,6 +74,10 @@ struct ConflictRecord {
 
   friend bool operator==(const ConflictRecord&, const ConflictRecord&) = default;
 };
+
+// The record as the wire and the stores carry it (sync.proto Conflict),
+// without a resolution.
+Conflict toMessage(const ConflictRecord& record);
 
 // What one insert changed. Conflicts are removed before they are added: a
 // conflict id may appear in both lists when its winner changed.
