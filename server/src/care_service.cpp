@@ -98,6 +98,11 @@ domain::Patient CareService::patientFields(const std::string& patientId) {
   return patient;
 }
 
+void CareService::recordAccountEvent(const api::Principal& who, const std::string& action,
+                                     const std::string& outcome, std::int64_t nowMs) {
+  record(who, action, "", outcome, "", false, nowMs);
+}
+
 api::PatientList CareService::patients(const api::Principal& caller, std::int64_t nowMs) {
   std::set<std::string> ids;
   if (!caller.patient_id().empty()) {
@@ -233,7 +238,16 @@ domain::Patient CareService::updatePatient(const api::Principal& caller, const s
   for (const auto& [field, value] : fields) {
     if (!value.empty()) m_sync.writeField(caller.user_id(), patientId, "patient", patientId, field, value, nowMs);
   }
-  return patientFields(patientId);
+  // The answer shows no more than a read would: a protected identity's
+  // address stays hidden from a writer who may not see it.
+  domain::Patient patient = patientFields(patientId);
+  const auto registration = m_domain.patient(patientId);
+  if (registration && registration->protectedIdentity &&
+      !mayReadProtectedAddress(caller, context(caller, patientId, nowMs))) {
+    patient.set_address(protectedText());
+    patient.set_access_notes(protectedText());
+  }
+  return patient;
 }
 
 domain::CarePlan CareService::updatePlan(const api::Principal& caller, const std::string& patientId,
@@ -244,19 +258,13 @@ domain::CarePlan CareService::updatePlan(const api::Principal& caller, const std
     throw BadRequest("overall_responsible_organisation_id: no organisation " +
                      plan.overall_responsible_organisation_id());
   }
-  const domain::CarePlan current = m_domain.planHeader(patientId);
-  m_domain.setPlanHeader(patientId,
-                         plan.overall_responsible_organisation_id().empty()
-                             ? current.overall_responsible_organisation_id()
-                             : plan.overall_responsible_organisation_id(),
-                         plan.status() == domain::CarePlan::STATUS_UNSPECIFIED ? current.status() : plan.status());
-
+  std::vector<SyncService::FieldChange> writes;
   auto writeIfChanged = [&](const std::string& type, const std::string& id, const std::string& field,
                             const std::string& value) {
     if (value.empty()) return;
     const auto existing = m_log.field({patientId, type, id, field});
     if (existing && existing->value == value) return;
-    m_sync.writeField(caller.user_id(), patientId, type, id, field, value, nowMs);
+    writes.push_back({type, id, field, value});
   };
   for (int i = 0; i < plan.goals_size(); ++i) {
     const auto& goal = plan.goals(i);
@@ -282,6 +290,15 @@ domain::CarePlan CareService::updatePlan(const api::Principal& caller, const std
       writeIfChanged("care_plan_activity", id, "responsible_role", domain::Role_Name(activity.responsible_role()));
     }
   }
+  // Everything is checked; now all of it is stored, or (on a database
+  // failure) none of the synced part.
+  if (!writes.empty()) m_sync.writeFields(caller.user_id(), patientId, writes, nowMs);
+  const domain::CarePlan current = m_domain.planHeader(patientId);
+  m_domain.setPlanHeader(patientId,
+                         plan.overall_responsible_organisation_id().empty()
+                             ? current.overall_responsible_organisation_id()
+                             : plan.overall_responsible_organisation_id(),
+                         plan.status() == domain::CarePlan::STATUS_UNSPECIFIED ? current.status() : plan.status());
   return planOf(patientId);
 }
 
@@ -425,10 +442,11 @@ domain::Visit CareService::scheduleVisit(const api::Principal& caller, const std
   }
   const std::string id = visit.id().empty() ? newId("visit") : visit.id();
   requireId("id", id);
-  m_sync.writeField(caller.user_id(), patientId, "visit", id, "scheduled_start", start, nowMs);
-  m_sync.writeField(caller.user_id(), patientId, "visit", id, "nurse_id", visit.nurse_id(), nowMs);
-  m_sync.writeField(caller.user_id(), patientId, "visit", id, "status", domain::Visit::Status_Name(domain::Visit::PLANNED),
-                    nowMs);
+  m_sync.writeFields(caller.user_id(), patientId,
+                     {{"visit", id, "scheduled_start", start},
+                      {"visit", id, "nurse_id", visit.nurse_id()},
+                      {"visit", id, "status", domain::Visit::Status_Name(domain::Visit::PLANNED)}},
+                     nowMs);
   domain::Visit stored;
   stored.set_id(id);
   stored.set_patient_id(patientId);
@@ -621,23 +639,43 @@ sync::PullResponse CareService::pull(const api::Principal& caller, const sync::P
   if (request.device_id() != caller.device_id()) {
     throw Forbidden("device_id: " + request.device_id() + " is not the device this token belongs to");
   }
-  std::map<std::string, std::pair<CareContext, Decision>> scope;
-  std::map<std::string, std::string> organisations;
+  struct PatientScope {
+    CareContext context;
+    bool allowed = false;
+    bool hideAddress = false;
+    std::set<std::string> blockedUnits;
+  };
+  std::map<std::string, PatientScope> scope;
+  std::map<std::string, std::optional<domain::Practitioner>> authors;
   std::set<std::string> read;
   auto visible = [&](const sync::Operation& op) {
     auto it = scope.find(op.patient_id());
     if (it == scope.end()) {
-      const CareContext ctx = context(caller, op.patient_id(), nowMs);
-      it = scope.emplace(op.patient_id(), std::make_pair(ctx, decide(caller, Action::SyncPatient, op.patient_id(), ctx)))
-               .first;
-    }
-    if (!it->second.second.allowed) return false;
-    if (op.has_append()) {
-      auto organisation = organisations.find(op.author_id());
-      if (organisation == organisations.end()) {
-        organisation = organisations.emplace(op.author_id(), organisationOf(op.author_id())).first;
+      PatientScope patient;
+      patient.context = context(caller, op.patient_id(), nowMs);
+      patient.allowed = decide(caller, Action::SyncPatient, op.patient_id(), patient.context).allowed;
+      const auto registration = m_domain.patient(op.patient_id());
+      patient.hideAddress =
+          registration && registration->protectedIdentity && !mayReadProtectedAddress(caller, patient.context);
+      const api::BlockList blocks = m_domain.blocks(op.patient_id());
+      for (const auto& block : blocks.blocks()) {
+        if (block.lifted_at().empty() && block.unit_id() != caller.unit_id()) patient.blockedUnits.insert(block.unit_id());
       }
-      if (!mayReadEntryFrom(caller, it->second.first, organisation->second, false)) return false;
+      it = scope.emplace(op.patient_id(), std::move(patient)).first;
+    }
+    const PatientScope& patient = it->second;
+    if (!patient.allowed) return false;
+    // A protected identity's address and access notes reach only the
+    // tablets of those who go to the home.
+    if (patient.hideAddress && op.has_write() && op.entity_type() == "patient" &&
+        (op.write().field() == "address" || op.write().field() == "access_notes")) {
+      return false;
+    }
+    if (op.has_append()) {
+      auto& author = authors[op.author_id()];
+      if (!author) author = m_domain.practitioner(op.author_id()).value_or(domain::Practitioner());
+      if (!mayReadEntryFrom(caller, patient.context, author->organisation_id(), false)) return false;
+      if (patient.blockedUnits.count(author->unit_id())) return false;
     }
     read.insert(op.patient_id());
     return true;

@@ -167,12 +167,27 @@ const Route kRoutes[] = {
      }},
 
     // Authentication and devices.
-    {"POST", "/api/v1/login", [](Call& c) { c.send(c.services.auth.login(c.body<api::LoginRequest>(), c.now)); }},
+    {"POST", "/api/v1/login",
+     [](Call& c) {
+       const auto request = c.body<api::LoginRequest>();
+       api::Principal who;
+       who.set_user_id(request.username());
+       try {
+         const auto session = c.services.auth.login(request, c.now);
+         c.services.care.recordAccountEvent(session.principal(), "login", "allowed", c.now);
+         c.send(session);
+       } catch (const std::exception& e) {
+         c.services.care.recordAccountEvent(who, "login", std::string("denied: ") + e.what(), c.now);
+         throw;
+       }
+     }},
     {"GET", "/api/v1/me", [](Call& c) { c.send(c.caller()); }},
     {"POST", "/api/v1/devices",
      [](Call& c) {
        const auto request = c.body<api::RegisterDeviceRequest>();
-       c.send(c.services.auth.registerDevice(c.caller(), request.device_id(), c.now));
+       const auto registered = c.services.auth.registerDevice(c.caller(), request.device_id(), c.now);
+       c.services.care.recordAccountEvent(c.caller(), "device.register " + request.device_id(), "allowed", c.now);
+       c.send(registered);
      }},
     {"GET", "/api/v1/devices", [](Call& c) { c.send(c.services.auth.devices(c.caller().user_id())); }},
     {"POST", "/api/v1/devices/{}/revoke",
@@ -186,8 +201,12 @@ const Route kRoutes[] = {
        const bool manager = (caller.role() == domain::ADMINISTRATOR || caller.role() == domain::COORDINATOR) &&
                             caller.patient_id().empty() && caller.device_id().empty() &&
                             c.services.care.organisationOf(device->user_id()) == caller.organisation_id();
-       if (!own && !manager) throw Forbidden("device " + c.params[0] + ": not yours to revoke");
+       if (!own && !manager) {
+         c.services.care.recordAccountEvent(caller, "device.revoke " + c.params[0], "denied: not yours", c.now);
+         throw Forbidden("device " + c.params[0] + ": not yours to revoke");
+       }
        c.services.auth.revokeDevice(c.params[0], c.now);
+       c.services.care.recordAccountEvent(caller, "device.revoke " + c.params[0], "allowed", c.now);
        c.send(*c.services.auth.device(c.params[0]));
      }},
 

@@ -94,31 +94,51 @@ sync::Operation SyncService::writeField(const std::string& authorId, const std::
                                         const std::string& entityType, const std::string& entityId,
                                         const std::string& field, const std::string& value, std::int64_t nowMs,
                                         const std::string& resolvesConflictId) {
-  sync::Operation op;
-  {
-    std::lock_guard lock(m_clockMutex);
-    op.set_id(sync::makeOperationId(m_serverDeviceId, ++m_counter));
-    op.set_hlc(m_clock.now(nowMs));
-  }
-  op.set_author_id(authorId);
-  op.set_device_id(m_serverDeviceId);
-  op.set_patient_id(patientId);
-  op.set_entity_type(entityType);
-  op.set_entity_id(entityId);
-  op.set_recorded_at(sync::formatRfc3339(nowMs));
-  auto& write = *op.mutable_write();
-  write.set_field(field);
-  write.set_value(value);
-  const auto current = m_log.field({patientId, entityType, entityId, field});
-  write.set_base_hlc(std::min<std::uint64_t>(current ? current->hlc : 0, op.hlc() - 1));
-  write.set_resolves_conflict_id(resolvesConflictId);
-  if (auto problem = sync::validateOperation(op)) throw BadRequest(*problem);
-  if (auto problem = sync::checkPolicy(op)) throw BadRequest(*problem);
+  return writeOperations(authorId, patientId, {{entityType, entityId, field, value}}, nowMs, resolvesConflictId)
+      .front();
+}
 
-  const auto results = m_log.append({&op}, sync::formatRfc3339(nowMs));
-  if (results.front().problem) throw BadRequest(*results.front().problem);
-  op.set_server_seq(results.front().seq);
-  return op;
+std::vector<sync::Operation> SyncService::writeFields(const std::string& authorId, const std::string& patientId,
+                                                      const std::vector<FieldChange>& changes, std::int64_t nowMs) {
+  return writeOperations(authorId, patientId, changes, nowMs, {});
+}
+
+std::vector<sync::Operation> SyncService::writeOperations(const std::string& authorId, const std::string& patientId,
+                                                          const std::vector<FieldChange>& changes, std::int64_t nowMs,
+                                                          const std::string& resolvesConflictId) {
+  std::vector<sync::Operation> ops(changes.size());
+  for (std::size_t i = 0; i < changes.size(); ++i) {
+    const FieldChange& change = changes[i];
+    sync::Operation& op = ops[i];
+    {
+      std::lock_guard lock(m_clockMutex);
+      op.set_id(sync::makeOperationId(m_serverDeviceId, ++m_counter));
+      op.set_hlc(m_clock.now(nowMs));
+    }
+    op.set_author_id(authorId);
+    op.set_device_id(m_serverDeviceId);
+    op.set_patient_id(patientId);
+    op.set_entity_type(change.entityType);
+    op.set_entity_id(change.entityId);
+    op.set_recorded_at(sync::formatRfc3339(nowMs));
+    auto& write = *op.mutable_write();
+    write.set_field(change.field);
+    write.set_value(change.value);
+    const auto current = m_log.field({patientId, change.entityType, change.entityId, change.field});
+    write.set_base_hlc(std::min<std::uint64_t>(current ? current->hlc : 0, op.hlc() - 1));
+    write.set_resolves_conflict_id(resolvesConflictId);
+    const std::string where = changes.size() > 1 ? change.entityType + "." + change.field + ": " : "";
+    if (auto problem = sync::validateOperation(op)) throw BadRequest(where + *problem);
+    if (auto problem = sync::checkPolicy(op)) throw BadRequest(where + *problem);
+  }
+  std::vector<const sync::Operation*> pointers;
+  for (const auto& op : ops) pointers.push_back(&op);
+  const auto results = m_log.append(pointers, sync::formatRfc3339(nowMs));
+  for (std::size_t i = 0; i < ops.size(); ++i) {
+    if (results[i].problem) throw BadRequest(*results[i].problem);  // server ids are fresh: cannot happen
+    ops[i].set_server_seq(results[i].seq);
+  }
+  return ops;
 }
 
 sync::Conflict SyncService::resolveConflict(const std::string& conflictId,

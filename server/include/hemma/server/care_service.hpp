@@ -99,6 +99,11 @@ class CareService {
   // once per patient per page.
   sync::PullResponse pull(const api::Principal& caller, const sync::PullRequest& request, std::int64_t nowMs);
 
+  // Account events (logins, failed logins, device registration and
+  // revocation): audited like access to patient data, without a patient.
+  void recordAccountEvent(const api::Principal& who, const std::string& action, const std::string& outcome,
+                          std::int64_t nowMs);
+
   CareContext context(const api::Principal& caller, const std::string& patientId, std::int64_t nowMs);
   std::string organisationOf(const std::string& practitionerId);
 

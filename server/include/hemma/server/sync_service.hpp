@@ -11,6 +11,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "hemma/server/operation_log.hpp"
 #include "hemma/sync.pb.h"
@@ -59,6 +60,18 @@ class SyncService {
                              const std::string& entityId, const std::string& field, const std::string& value,
                              std::int64_t nowMs, const std::string& resolvesConflictId = {});
 
+  struct FieldChange {
+    std::string entityType;
+    std::string entityId;
+    std::string field;
+    std::string value;
+  };
+  // Several writes by one author about one patient, all or none: every
+  // change is checked before any is stored, and they are stored in one
+  // transaction. Throws BadRequest naming the first bad change.
+  std::vector<sync::Operation> writeFields(const std::string& authorId, const std::string& patientId,
+                                           const std::vector<FieldChange>& changes, std::int64_t nowMs);
+
   sync::ConflictList conflicts(const ConflictQuery& query);
   // Records the clinician's confirmed value as an operation that resolves
   // the conflict and syncs to every device like any other. Throws NotFound
@@ -67,6 +80,10 @@ class SyncService {
                                  std::int64_t nowMs);
 
  private:
+  std::vector<sync::Operation> writeOperations(const std::string& authorId, const std::string& patientId,
+                                               const std::vector<FieldChange>& changes, std::int64_t nowMs,
+                                               const std::string& resolvesConflictId);
+
   OperationLog& m_log;
   std::string m_serverDeviceId;
   std::mutex m_clockMutex;
