@@ -82,6 +82,9 @@ void sendError(Poco::Net::HTTPServerResponse& response, int status, const std::s
   std::string body;
   (void)google::protobuf::util::MessageToJsonString(error, &body);
   response.setStatus(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(status));
+  // The request body may be unread (refused before reading, or too large):
+  // close the connection rather than parse its rest as the next request.
+  response.setKeepAlive(false);
   response.setContentType(kJsonType);
   response.setContentLength64(static_cast<Poco::Int64>(body.size()));
   response.send().write(body.data(), static_cast<std::streamsize>(body.size()));

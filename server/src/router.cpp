@@ -103,12 +103,13 @@ using RouteFn = void (*)(Call&);
 // problem, or a logged 500 that applied nothing.
 class RouteHandler final : public Poco::Net::HTTPRequestHandler {
  public:
-  RouteHandler(const Services& services, RouteFn fn, std::vector<std::string> params)
-      : m_services(services), m_fn(fn), m_params(std::move(params)) {}
+  RouteHandler(const Services& services, RouteFn fn, bool open, std::vector<std::string> params)
+      : m_services(services), m_fn(fn), m_open(open), m_params(std::move(params)) {}
 
   void handleRequest(HTTPServerRequest& request, HTTPServerResponse& response) override {
     try {
       Call call(m_services, request, response, m_params);
+      if (!m_open) call.caller();
       m_fn(call);
     } catch (const HttpError& e) {
       sendError(response, e.status(), e.what());
@@ -136,6 +137,7 @@ class RouteHandler final : public Poco::Net::HTTPRequestHandler {
  private:
   const Services& m_services;
   RouteFn m_fn;
+  bool m_open;
   std::vector<std::string> m_params;
 };
 
@@ -155,16 +157,20 @@ struct Route {
   const char* method;
   const char* pattern;  // "{}" matches one path segment
   RouteFn fn;
+  // Routes anyone may call; every other route authenticates the caller
+  // before it reads the body.
+  bool open = false;
 };
 
 // The API. Each entry is one thin handler: authenticate, parse, call, answer.
 const Route kRoutes[] = {
-    {"GET", "/", [](Call& c) { sendText(c.response, "text/html; charset=utf-8", kIndexPage); }},
+    {"GET", "/", [](Call& c) { sendText(c.response, "text/html; charset=utf-8", kIndexPage); }, true},
     {"GET", "/api/v1/health",
      [](Call& c) {
        sendText(c.response, "application/json",
                 "{\"status\":\"ok\",\"protocolVersion\":" + std::to_string(sync::kProtocolVersion) + "}");
-     }},
+     },
+     true},
 
     // Authentication and devices.
     {"POST", "/api/v1/login",
@@ -180,7 +186,8 @@ const Route kRoutes[] = {
          c.services.care.recordAccountEvent(who, "login", std::string("denied: ") + e.what(), c.now);
          throw;
        }
-     }},
+     },
+     true},
     {"GET", "/api/v1/me", [](Call& c) { c.send(c.caller()); }},
     {"POST", "/api/v1/devices",
      [](Call& c) {
@@ -359,7 +366,7 @@ Poco::Net::HTTPRequestHandler* Router::createRequestHandler(const HTTPServerRequ
   for (const auto& route : kRoutes) {
     if (!matches(split(route.pattern), parts, params)) continue;
     pathKnown = true;
-    if (request.getMethod() == route.method) return new RouteHandler(m_services, route.fn, params);
+    if (request.getMethod() == route.method) return new RouteHandler(m_services, route.fn, route.open, params);
   }
   if (pathKnown) return new ErrorHandler(405, request.getMethod() + " " + path + ": method not allowed");
   return new ErrorHandler(404, path + ": no such resource");

@@ -94,15 +94,21 @@ TEST_CASE("malformed requests get a 4xx that names the problem, and the server k
   const int port = server.port();
   const std::string token = deviceToken(server, dir);
 
+  // Without a token nothing is read: the caller is told to log in.
   auto a = send(port, "POST", "/api/v1/sync/push", "\x08\xff\xff\xff", "application/x-protobuf");
+  CHECK(a.status == 401);
+  CHECK_THAT(a.body, Catch::Contains("Authorization: missing"));
+
+  a = send(port, "POST", "/api/v1/sync/push", "\x08\xff\xff\xff", "application/x-protobuf", -1, token);
   CHECK(a.status == 400);
   CHECK_THAT(a.body, Catch::Contains("not a valid protobuf PushRequest"));
 
-  a = send(port, "POST", "/api/v1/sync/push", "{\"protocolVersion\": \"one\"");
+  a = send(port, "POST", "/api/v1/sync/push", "{\"protocolVersion\": \"one\"", "application/json", -1, token);
   CHECK(a.status == 400);
   CHECK_THAT(a.body, Catch::Contains("not a valid JSON PushRequest"));
 
-  a = send(port, "POST", "/api/v1/sync/push", "{\"protocolVersion\": 1, \"deviceId\": \"d\", \"colour\": 3}");
+  a = send(port, "POST", "/api/v1/sync/push", "{\"protocolVersion\": 1, \"deviceId\": \"d\", \"colour\": 3}",
+           "application/json", -1, token);
   CHECK(a.status == 400);
   CHECK_THAT(a.body, Catch::Contains("colour"));
 
@@ -116,11 +122,11 @@ TEST_CASE("malformed requests get a 4xx that names the problem, and the server k
   CHECK_THAT(a.body, Catch::Contains("device_id: empty"));
 
   a = send(port, "POST", "/api/v1/sync/push", "{}", "application/json",
-           static_cast<std::int64_t>(sync::kMaxRequestBytes) + 1);
+           static_cast<std::int64_t>(sync::kMaxRequestBytes) + 1, token);
   CHECK(a.status == 413);
   CHECK_THAT(a.body, Catch::Contains("body:"));
 
-  a = send(port, "POST", "/api/v1/sync/push", "<xml/>", "text/xml");
+  a = send(port, "POST", "/api/v1/sync/push", "<xml/>", "text/xml", -1, token);
   CHECK(a.status == 415);
 
   a = send(port, "GET", "/api/v1/sync/push", "");

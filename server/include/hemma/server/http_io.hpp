@@ -40,6 +40,8 @@ void parseBody(const std::string& body, BodyFormat format, google::protobuf::Mes
 
 void sendMessage(Poco::Net::HTTPServerResponse& response, const google::protobuf::Message& message,
                  BodyFormat format);
+// Sends {"error": message} with `status` and closes the connection afterwards
+// (the request body may not have been read).
 void sendError(Poco::Net::HTTPServerResponse& response, int status, const std::string& message);
 void sendText(Poco::Net::HTTPServerResponse& response, const std::string& contentType, const std::string& body);
 
