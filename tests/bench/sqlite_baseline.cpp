@@ -19,7 +19,12 @@ CREATE TABLE operations(
   server_seq INTEGER,
   hlc INTEGER NOT NULL,
   patient_id TEXT NOT NULL,
+  entity_type TEXT NOT NULL,
+  entity_id TEXT NOT NULL,
+  field TEXT,
   body BLOB NOT NULL) WITHOUT ROWID;
+CREATE INDEX operations_by_field ON operations(patient_id, entity_type, entity_id, field)
+  WHERE field IS NOT NULL;
 )sql";
 
 // As server/src/database.cpp creates it.
@@ -35,8 +40,11 @@ CREATE TABLE operations(
   hlc INTEGER NOT NULL,
   recorded_at TEXT NOT NULL,
   received_at TEXT NOT NULL,
+  field TEXT,
   body BLOB NOT NULL);
 CREATE INDEX operations_by_patient ON operations(patient_id, seq);
+CREATE INDEX operations_by_field ON operations(patient_id, entity_type, entity_id, field)
+  WHERE field IS NOT NULL;
 )sql";
 
 constexpr const char* kDurability = "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;";
@@ -157,14 +165,22 @@ BaselineTimes insertDirectly(const std::vector<sync::Operation>& ops, const std:
     Connection db(devicePath, kCreate);
     db.exec(kDurability);
     db.exec(kDeviceSchema);
-    Statement insert(db, "INSERT INTO operations(id, server_seq, hlc, patient_id, body) VALUES(?, ?, ?, ?, ?)");
+    Statement insert(db,
+                     "INSERT INTO operations(id, server_seq, hlc, patient_id, entity_type, entity_id, field, body) "
+                     "VALUES(?, ?, ?, ?, ?, ?, ?, ?)");
     times.deviceMs = timeBatches(db, rows, batch, [&](const Row& row) {
       insert.text(1, row.op->id())
           .null(2)
           .int64(3, static_cast<std::int64_t>(row.op->hlc()))
           .text(4, row.op->patient_id())
-          .blob(5, row.deviceBody)
-          .run();
+          .text(5, row.op->entity_type())
+          .text(6, row.op->entity_id());
+      if (row.op->has_write()) {
+        insert.text(7, row.op->write().field());
+      } else {
+        insert.null(7);
+      }
+      insert.blob(8, row.deviceBody).run();
     });
   }
   {
@@ -173,7 +189,7 @@ BaselineTimes insertDirectly(const std::vector<sync::Operation>& ops, const std:
     db.exec(kServerSchema);
     Statement insert(db,
                      "INSERT INTO operations(op_id, patient_id, entity_type, entity_id, author_id, device_id, hlc, "
-                     "recorded_at, received_at, body) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+                     "recorded_at, received_at, field, body) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
     times.serverMs = timeBatches(db, rows, batch, [&](const Row& row) {
       const sync::Operation& op = *row.op;
       insert.text(1, op.id())
@@ -184,9 +200,13 @@ BaselineTimes insertDirectly(const std::vector<sync::Operation>& ops, const std:
           .text(6, op.device_id())
           .int64(7, static_cast<std::int64_t>(op.hlc()))
           .text(8, op.recorded_at())
-          .text(9, receivedAt)
-          .blob(10, row.serverBody)
-          .run();
+          .text(9, receivedAt);
+      if (op.has_write()) {
+        insert.text(10, op.write().field());
+      } else {
+        insert.null(10);
+      }
+      insert.blob(11, row.serverBody).run();
     });
   }
   return times;
@@ -196,6 +216,12 @@ std::size_t countOperations(const std::string& path) {
   Connection db(path, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX);
   Statement count(db, "SELECT count(*) FROM operations");
   return static_cast<std::size_t>(count.run());
+}
+
+std::size_t countOperations(const std::string& path, const std::string& deviceId) {
+  Connection db(path, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX);
+  Statement count(db, "SELECT count(*) FROM operations WHERE device_id = ?");
+  return static_cast<std::size_t>(count.text(1, deviceId).run());
 }
 
 }  // namespace hemma::bench

@@ -33,4 +33,8 @@ BaselineTimes insertDirectly(const std::vector<sync::Operation>& ops, const std:
 // only (the server may be running: WAL lets us read beside it).
 std::size_t countOperations(const std::string& path);
 
+// The same, only the operations made on device `deviceId` (the server's
+// device_id column).
+std::size_t countOperations(const std::string& path, const std::string& deviceId);
+
 }  // namespace hemma::bench

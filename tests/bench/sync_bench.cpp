@@ -3,6 +3,12 @@
 // its target and, for the push, beside the cost of inserting the same rows
 // into SQLite directly.
 //
+// The server runs the demo world, as sync needs signed-in tablets: the
+// pushing and writing devices sign in as nurse-karin, the reading device as
+// nurse-olle, and every note is for patient-01, in both care teams. Each
+// device syncs the demo world's operations for its patients once before the
+// clock starts, and the server's counts below are of the bench's own notes.
+//
 // A target missed is reported (MISS) but is not an error: the program exits 0.
 // It exits 1 when the sync itself goes wrong (an error, a lost or extra note:
 // the counts are checked after every phase) and 2 on a bad command line.
@@ -21,6 +27,7 @@
 #include "hemma/mobile/device.hpp"
 #include "hemma/mobile/http_transport.hpp"
 #include "sqlite_baseline.hpp"
+#include "support/demo_world.hpp"
 #include "support/server_process.hpp"
 #include "support/temp_dir.hpp"
 
@@ -50,7 +57,10 @@ constexpr double kNoOpMs = 3;
 // The client's defaults: the baseline commits in batches of the same size.
 const SyncClient::Options kSyncOptions{};
 
-constexpr std::size_t kPatients = 50;
+// In the care teams of both demo nurses (server/include/hemma/server/demo_data.hpp).
+constexpr const char* kPatient = "patient-01";
+constexpr const char* kWriterUser = "nurse-karin";
+constexpr const char* kReaderUser = "nurse-olle";
 
 struct Settings {
   std::size_t notes = 10'000;
@@ -102,6 +112,9 @@ class PhaseTimer final : public Transport {
   // Operations the server sent since start(), new to the device or not.
   std::size_t pulledOperations() const { return m_pulledOperations; }
 
+  // The device hands its token to the transport before it syncs.
+  void setToken(const std::string& token) override { m_inner.setToken(token); }
+
   hemma::sync::PushResponse push(const hemma::sync::PushRequest& request) override {
     const auto start = SteadyClock::now();
     auto response = m_inner.push(request);
@@ -138,10 +151,10 @@ TimedSync timedSync(Device& device, Transport& transport) {
 }
 
 // A visit note of realistic size (about 200 bytes of UTF-8), different each
-// time, spread over a caseload of patients.
+// time, all for one patient both nurses care for.
 void writeNotes(Device& device, std::size_t count, std::size_t firstIndex) {
   for (std::size_t i = firstIndex; i < firstIndex + count; ++i) {
-    device.writeNote("patient-" + std::to_string(i % kPatients), "visit-" + std::to_string(i),
+    device.writeNote(kPatient, "visit-" + std::to_string(i),
                      "Besök " + std::to_string(i) +
                          ": blodtryck 130/80, puls 72. Åt frukost, tog morgonmedicin enligt lista. "
                          "Såret på vänster underben läker fint, nytt förband lagt. Nyckel i nyckelskåpet.");
@@ -189,18 +202,44 @@ Row info(std::string metric, std::string measured) { return {std::move(metric), 
 
 double opsPerSecond(std::size_t ops, double ms) { return ms > 0 ? static_cast<double>(ops) * 1000.0 / ms : 0; }
 
+// Signs `device` in to the demo world and syncs what the demo world holds
+// for the user's patients (untimed), so that the timed syncs move only the
+// bench's notes. Returns the operations that first sync received.
+std::size_t signInAndCatchUp(Device& device, const ServerProcess& server, const std::string& username,
+                             const std::string& deviceId) {
+  hemma::test::signIn(device, server, username, deviceId);
+  HttpTransport link(ServerAddress::parse(server.url()));
+  const SyncReport report = device.sync(link, kSyncOptions);
+  expectSyncOk(deviceId + ": first sync after sign-in", report);
+  expectCount(deviceId + ": operations pushed by the first sync", report.pushed + report.duplicates, 0);
+  return report.pulled;
+}
+
+// The server's operation log holds exactly `expected` operations beside the
+// `before` it held when the bench started (the demo world's), all of them
+// from `deviceId`.
+void expectServerHolds(std::string_view what, const std::string& path, std::size_t before,
+                       const std::string& deviceId, std::size_t expected) {
+  expectCount(std::string(what) + ": operations on the server beside the demo world's",
+              hemma::bench::countOperations(path) - before, expected);
+  expectCount(std::string(what) + ": operations on the server from " + deviceId,
+              hemma::bench::countOperations(path, deviceId), expected);
+}
+
 // 1 and 2: one device pushes `notes` notes to an empty server; the same rows
 // go straight into SQLite for the baseline.
 void benchPush(const Settings& settings, std::vector<Row>& rows) {
   TempDir dir;
   SystemClock clock;
+  const std::string serverDb = dir.file("push-server.db");
+  ServerProcess server(serverDb, hemma::test::demoServerArgs());
+  const std::size_t demoOps = hemma::bench::countOperations(serverDb);
   Device device(dir.file("pusher.db"), clock);
-  device.enrol("bench-pusher", "nurse-pusher");
+  signInAndCatchUp(device, server, kWriterUser, "bench-pusher");
   writeNotes(device, settings.notes, 0);
-  const auto ops = device.store().outbox(settings.notes);
+  const auto ops = device.store().outbox(settings.notes + 1);
   expectCount("push: notes queued on the device", ops.size(), settings.notes);
 
-  ServerProcess server(dir.file("push-server.db"));
   HttpTransport http(ServerAddress::parse(server.url()));
   PhaseTimer transport(http);
   transport.start();
@@ -208,8 +247,7 @@ void benchPush(const Settings& settings, std::vector<Row>& rows) {
   expectSyncOk("push", sync.report);
   expectCount("push: operations acknowledged as new", sync.report.pushed, settings.notes);
   expectCount("push: operations still in the outbox", device.store().outboxSize(), 0);
-  expectCount("push: operations on the server", hemma::bench::countOperations(dir.file("push-server.db")),
-              settings.notes);
+  expectServerHolds("push", serverDb, demoOps, "bench-pusher", settings.notes);
 
   const auto baseline = hemma::bench::insertDirectly(ops, dir.file("baseline-device.db"),
                                                      dir.file("baseline-server.db"), kSyncOptions.pushBatch);
@@ -243,7 +281,7 @@ void benchPush(const Settings& settings, std::vector<Row>& rows) {
 
 std::vector<std::string> noteIds(Device& device) {
   std::vector<std::string> ids;
-  for (const auto& note : device.notes()) ids.push_back(note.id());
+  for (const auto& note : device.notes(kPatient)) ids.push_back(note.id());
   std::sort(ids.begin(), ids.end());
   return ids;
 }
@@ -254,25 +292,28 @@ std::vector<std::string> noteIds(Device& device) {
 void benchPull(const Settings& settings, std::vector<Row>& rows) {
   TempDir dir;
   SystemClock clock;
+  const std::string serverDb = dir.file("pull-server.db");
+  ServerProcess server(serverDb, hemma::test::demoServerArgs());
+  const std::size_t demoOps = hemma::bench::countOperations(serverDb);
   Device writer(dir.file("writer.db"), clock);
-  writer.enrol("bench-writer", "nurse-writer");
+  signInAndCatchUp(writer, server, kWriterUser, "bench-writer");
   Device reader(dir.file("reader.db"), clock);
-  reader.enrol("bench-reader", "nurse-reader");
+  const std::size_t readerDemoOps = signInAndCatchUp(reader, server, kReaderUser, "bench-reader");
+  const std::size_t readerNotesBefore = reader.notes().size();  // the demo world's, if any
 
-  ServerProcess server(dir.file("pull-server.db"));
   HttpTransport writerLink(ServerAddress::parse(server.url()));
   HttpTransport readerLink(ServerAddress::parse(server.url()));
 
   writeNotes(writer, settings.pull, 0);
   const SyncReport fill = writer.sync(writerLink, kSyncOptions);
   expectSyncOk("pull: filling the server", fill);
-  expectCount("pull: operations on the server", hemma::bench::countOperations(dir.file("pull-server.db")),
-              settings.pull);
+  expectCount("pull: filling the server: operations acknowledged as new", fill.pushed, settings.pull);
+  expectServerHolds("pull", serverDb, demoOps, "bench-writer", settings.pull);
 
   const TimedSync first = timedSync(reader, readerLink);
   expectSyncOk("first pull", first.report);
   expectCount("first pull: operations received", first.report.pulled, settings.pull);
-  expectCount("first pull: notes on the reader", reader.notes().size(), settings.pull);
+  expectCount("first pull: notes on the reader", reader.notes().size(), readerNotesBefore + settings.pull);
   expect(noteIds(reader) == noteIds(writer), "first pull: the reader's notes are not the writer's notes");
 
   std::vector<double> pushMs;
@@ -290,9 +331,8 @@ void benchPull(const Settings& settings, std::vector<Row>& rows) {
     pushMs.push_back(push.ms);
     pullMs.push_back(pull.ms);
   }
-  expectCount("incremental: operations on the server", hemma::bench::countOperations(dir.file("pull-server.db")),
-              total);
-  expectCount("incremental: notes on the reader", reader.notes().size(), total);
+  expectServerHolds("incremental", serverDb, demoOps, "bench-writer", total);
+  expectCount("incremental: notes on the reader", reader.notes().size(), readerNotesBefore + total);
 
   std::vector<double> noOpMs;
   for (int run = 0; run < settings.noOpRuns; ++run) {
@@ -302,7 +342,7 @@ void benchPull(const Settings& settings, std::vector<Row>& rows) {
            "no-op sync: moved operations with nothing to do");
     noOpMs.push_back(idle.ms);
   }
-  expectCount("no-op: notes on the reader", reader.notes().size(), total);
+  expectCount("no-op: notes on the reader", reader.notes().size(), readerNotesBefore + total);
 
   const double pullTarget = kFirstPullSeconds * static_cast<double>(settings.pull) / kFirstPullRecords;
   const auto range = [](const std::vector<double>& ms) {
@@ -310,7 +350,8 @@ void benchPull(const Settings& settings, std::vector<Row>& rows) {
     return "min " + fixed(*low, 2) + " ms, median " + fixed(median(ms), 2) + " ms, max " + fixed(*high, 2) + " ms";
   };
   std::cout << "first pull: " << settings.pull << " records in " << fixed(first.ms, 1) << " ms ("
-            << fixed(opsPerSecond(settings.pull, first.ms), 0) << " records/s)\n";
+            << fixed(opsPerSecond(settings.pull, first.ms), 0) << " records/s), into a device that held the "
+            << readerDemoOps << " demo-world operations of its patients\n";
   std::cout << "incremental push of " << kIncrementalChanges << " (" << settings.incrementalRuns
             << " runs): " << range(pushMs) << "\n";
   std::cout << "incremental pull of " << kIncrementalChanges << " (" << settings.incrementalRuns

@@ -2,6 +2,13 @@
 // middle of a sync loses no operation it acknowledged, and a device that dies
 // between sending a batch and recording the acknowledgements sends it again
 // harmlessly. Both end with every operation on the server exactly once.
+//
+// The server runs the demo world (it needs signed-in tablets): the tablets
+// sign in as nurse-karin and nurse-olle and write every note for patient-01,
+// who is in both care teams. An observer device signed in as nurse-olle
+// pulls what the server holds; the demo world's own operations come before
+// the test starts (their sequence numbers are at most `demoSeq`), so "the
+// test's operations" are exactly those after it.
 
 #include <fcntl.h>
 #include <signal.h>
@@ -27,6 +34,7 @@
 #include "hemma/mobile/device.hpp"
 #include "hemma/mobile/http_transport.hpp"
 #include "hemma/sync/protocol.hpp"
+#include "support/demo_world.hpp"
 #include "support/server_process.hpp"
 #include "support/temp_dir.hpp"
 
@@ -68,27 +76,86 @@ std::string noteText(const std::string& tablet, int i) {
   return "Besök " + std::to_string(i) + " av " + tablet + ": blodtryck 130/80, åt lunch, medicin given.";
 }
 
-std::string patientFor(int i) { return "patient-" + std::to_string(i % 17); }
+// In both nurses' care teams (demo world), so in the observer's too.
+constexpr const char* kPatient = "patient-01";
 
-// Everything the server holds, pulled page by page as a device that never
-// synced before. Bounded: at most 100 pages.
-std::vector<hemma::sync::Operation> pullEverything(const std::string& url, const std::string& observerId) {
+const char* userFor(int tablet) { return tablet % 2 == 0 ? "nurse-karin" : "nurse-olle"; }
+
+// A device that only reads: signed in as nurse-olle, who sees patient-01.
+// Its database is not used again; pulls go through its device token.
+struct Observer {
+  std::string deviceId;
+  std::string token;
+};
+
+Observer signInObserver(const hemma::test::ServerProcess& server, const std::string& dbPath,
+                        const std::string& deviceId) {
+  SystemClock clock;
+  Device device(dbPath, clock);
+  hemma::test::signIn(device, server, "nurse-olle", deviceId);
+  const auto token = device.store().meta("device_token");
+  REQUIRE(token);
+  return {deviceId, *token};
+}
+
+// What the observer may see, pulled page by page from the start of the log,
+// and where the log ends (the last cursor: it moves past operations the
+// observer may not see, too).
+struct Pulled {
+  std::vector<hemma::sync::Operation> ops;
+  std::uint64_t lastSeq = 0;
+  // The operations stored after `seq`: the test's own when `seq` is demoSeq.
+  std::vector<hemma::sync::Operation> after(std::uint64_t seq) const {
+    std::vector<hemma::sync::Operation> later;
+    for (const auto& op : ops) {
+      if (op.server_seq() > seq) later.push_back(op);
+    }
+    return later;
+  }
+};
+
+// Bounded: at most 100 pages.
+Pulled pullEverything(const std::string& url, const Observer& observer) {
   HttpTransport link(ServerAddress::parse(url), 10s);
+  link.setToken(observer.token);
   hemma::sync::PullRequest request;
   request.set_protocol_version(hemma::sync::kProtocolVersion);
-  request.set_device_id(observerId);
+  request.set_device_id(observer.deviceId);
   request.set_limit(hemma::sync::kMaxPullPage);
-  std::vector<hemma::sync::Operation> all;
+  Pulled pulled;
   for (int page = 0; page < 100; ++page) {
     auto response = link.pull(request);
-    for (auto& op : *response.mutable_operations()) all.push_back(std::move(op));
-    if (!response.has_more()) return all;
-    REQUIRE(response.operations_size() > 0);
+    for (auto& op : *response.mutable_operations()) pulled.ops.push_back(std::move(op));
+    // A page may be empty when the server skipped what the observer may not
+    // see; the cursor must move all the same.
+    REQUIRE(response.next_cursor() >= request.after_seq());
+    pulled.lastSeq = response.next_cursor();
+    if (!response.has_more()) return pulled;
     REQUIRE(response.next_cursor() > request.after_seq());
     request.set_after_seq(response.next_cursor());
   }
   FAIL("pull did not finish in 100 pages");
-  return all;
+  return pulled;
+}
+
+// The demo world as the observer sees it when the test starts: where it ends
+// in the log, how many operations and notes of it the observer sees.
+struct DemoWorld {
+  std::uint64_t lastSeq = 0;
+  std::size_t visible = 0;
+  std::size_t notes = 0;
+};
+
+DemoWorld demoWorld(const std::string& url, const Observer& observer) {
+  const auto pulled = pullEverything(url, observer);
+  DemoWorld demo;
+  demo.lastSeq = pulled.lastSeq;
+  demo.visible = pulled.ops.size();
+  for (const auto& op : pulled.ops) {
+    if (op.has_append()) ++demo.notes;
+  }
+  REQUIRE(demo.lastSeq > 0);  // the demo world is there
+  return demo;
 }
 
 // How often each operation id occurs in `ops`.
@@ -189,7 +256,7 @@ void writeAndSync(Tablet& tablet, ServerSlot& slot, std::atomic<int>& done, Cloc
       if (i < kNotesPerTablet) {
         for (const int end = std::min(i + kWriteChunk, kNotesPerTablet); i < end; ++i) {
           tablet.written.push_back(
-              tablet.device->writeNote(patientFor(i), "visit-" + std::to_string(i), noteText(tablet.id, i)));
+              tablet.device->writeNote(kPatient, "visit-" + std::to_string(i), noteText(tablet.id, i)));
         }
       } else if (slot.over() || tablet.device->store().outboxSize() == 0) {
         break;
@@ -244,14 +311,14 @@ void syncToCompletion(Tablet& tablet, const std::string& url, Clock::time_point 
   }
 }
 
-// Runs `hemma-device --db <db> --server <url> sync` as a child process and
-// SIGKILLs it after `delay` unless it finished first. Returns true when it
-// was killed; a run that finished must have succeeded.
-bool runDeviceSyncAndKill(const std::string& db, const std::string& url, std::chrono::milliseconds delay,
-                          const std::string& logPath) {
+// Starts `hemma-device --db <db> --server <url> <command...>` as a child
+// process, its output appended to `logPath`.
+pid_t startDevice(const std::string& db, const std::string& url, const std::vector<std::string>& command,
+                  const std::string& logPath) {
   const int logFd = open(logPath.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
   REQUIRE(logFd >= 0);
-  std::vector<std::string> args = {HEMMA_DEVICE_BINARY, "--db", db, "--server", url, "sync"};
+  std::vector<std::string> args = {HEMMA_DEVICE_BINARY, "--db", db, "--server", url};
+  args.insert(args.end(), command.begin(), command.end());
   const pid_t pid = fork();
   REQUIRE(pid >= 0);
   if (pid == 0) {
@@ -265,6 +332,26 @@ bool runDeviceSyncAndKill(const std::string& db, const std::string& url, std::ch
     _exit(127);
   }
   close(logFd);
+  return pid;
+}
+
+// `hemma-device login USERNAME DEVICE_ID --password demo`, to the end.
+void loginWithDeviceCli(const std::string& db, const std::string& url, const std::string& username,
+                        const std::string& deviceId, const std::string& logPath) {
+  const pid_t pid = startDevice(db, url, {"login", username, deviceId, "--password", "demo"}, logPath);
+  int status = 0;
+  REQUIRE(waitpid(pid, &status, 0) == pid);
+  INFO("hemma-device login failed; see " << logPath);
+  REQUIRE(WIFEXITED(status));
+  REQUIRE(WEXITSTATUS(status) == 0);
+}
+
+// Runs `hemma-device --db <db> --server <url> sync` as a child process and
+// SIGKILLs it after `delay` unless it finished first. Returns true when it
+// was killed; a run that finished must have succeeded.
+bool runDeviceSyncAndKill(const std::string& db, const std::string& url, std::chrono::milliseconds delay,
+                          const std::string& logPath) {
+  const pid_t pid = startDevice(db, url, {"sync"}, logPath);
   const auto killAt = Clock::now() + delay;
   int status = 0;
   while (Clock::now() < killAt) {
@@ -286,14 +373,16 @@ bool runDeviceSyncAndKill(const std::string& db, const std::string& url, std::ch
   return true;
 }
 
-// True once the server holds more than `count` operations.
-bool serverHoldsMoreThan(HttpTransport& link, std::uint64_t count) {
+// True once the server holds more than `count` operations after the demo
+// world's (`link` carries the observer's token). The cursor moves past an
+// operation whether the observer may see it or not.
+bool serverHoldsMoreThan(HttpTransport& link, const Observer& observer, std::uint64_t demoSeq, std::uint64_t count) {
   hemma::sync::PullRequest request;
   request.set_protocol_version(hemma::sync::kProtocolVersion);
-  request.set_device_id("watcher");
-  request.set_after_seq(count);
+  request.set_device_id(observer.deviceId);
+  request.set_after_seq(demoSeq + count);
   request.set_limit(1);
-  return link.pull(request).operations_size() > 0;
+  return link.pull(request).next_cursor() > request.after_seq();
 }
 
 }  // namespace
@@ -319,12 +408,17 @@ TEST_CASE("the server killed with SIGKILL mid-sync loses no acknowledged operati
   hemma::test::TempDir dir(hemma::test::TempDir::InMemory);
   SystemClock clock;
   const std::string serverDb = dir.file("server.db");
+  // Every server process runs on this file, which keeps the accounts, the
+  // registered devices and the token secret across the kills.
+  auto crashing = std::make_unique<hemma::test::ServerProcess>(serverDb, hemma::test::demoServerArgs());
   std::vector<Tablet> tablets(kTablets);
   for (int t = 0; t < kTablets; ++t) {
     tablets[t].id = "tablet-" + std::to_string(t);
     tablets[t].device = std::make_unique<Device>(dir.file(tablets[t].id + ".db"), clock);
-    tablets[t].device->enrol(tablets[t].id, "nurse-" + std::to_string(t));
+    hemma::test::signIn(*tablets[t].device, *crashing, userFor(t), tablets[t].id);
   }
+  const Observer observer = signInObserver(*crashing, dir.file("observer.db"), "observer");
+  const DemoWorld demo = demoWorld(crashing->url(), observer);
 
   // Phase 1: four tablets write and sync; the server dies under them,
   // comes back, dies again.
@@ -332,7 +426,7 @@ TEST_CASE("the server killed with SIGKILL mid-sync loses no acknowledged operati
   std::vector<std::string> killLog;
   {
     ServerSlot slot;
-    auto server = std::make_unique<hemma::test::ServerProcess>(serverDb);
+    auto server = std::move(crashing);
     slot.publish(server->url());
     std::atomic<int> done{0};
     const auto deadline = Clock::now() + 30s;
@@ -345,15 +439,16 @@ TEST_CASE("the server killed with SIGKILL mid-sync loses no acknowledged operati
     try {
       for (int k = 0; k < kKills; ++k) {
         if (k > 0) {
-          server = std::make_unique<hemma::test::ServerProcess>(serverDb);
+          server = std::make_unique<hemma::test::ServerProcess>(serverDb, hemma::test::demoServerArgs());
           slot.publish(server->url());
         }
         bool reached = false;
         {
           HttpTransport watcher(ServerAddress::parse(server->url()), kRequestTimeout);
+          watcher.setToken(observer.token);
           const auto watchDeadline = Clock::now() + 10s;
           while (Clock::now() < watchDeadline && done.load() < kTablets) {
-            if (serverHoldsMoreThan(watcher, killAfter[k])) {
+            if (serverHoldsMoreThan(watcher, observer, demo.lastSeq, killAfter[k])) {
               reached = true;
               break;
             }
@@ -422,9 +517,12 @@ TEST_CASE("the server killed with SIGKILL mid-sync loses no acknowledged operati
     duplicatesBeforeRestart.push_back(tablet.duplicates);
     failedSyncs += tablet.failedSyncs;
   }
-  hemma::test::ServerProcess server(serverDb);
+  hemma::test::ServerProcess server(serverDb, hemma::test::demoServerArgs());
   {
-    const auto afterRestart = pullEverything(server.url(), "observer-after-restart");
+    const auto pulled = pullEverything(server.url(), observer);
+    // The demo world is as it was (not loaded twice).
+    CHECK(pulled.ops.size() - pulled.after(demo.lastSeq).size() == demo.visible);
+    const auto afterRestart = pulled.after(demo.lastSeq);
     serverOpsAfterRestart = afterRestart.size();
     const auto counts = countIds(afterRestart);
     std::vector<std::string> lost, duplicated, unknown, altered;
@@ -472,8 +570,9 @@ TEST_CASE("the server killed with SIGKILL mid-sync loses no acknowledged operati
   // duplicates; nothing else may.
   CHECK(duplicatesReported == serverOpsAfterRestart - acknowledged.size());
 
-  // Exactly 4 x 3,000 operations, each once, each as written.
-  const auto everything = pullEverything(server.url(), "observer-at-end");
+  // Exactly 4 x 3,000 operations after the demo world's, each once, each as
+  // written.
+  const auto everything = pullEverything(server.url(), observer).after(demo.lastSeq);
   const auto counts = countIds(everything);
   std::vector<std::string> missing, duplicated;
   for (const auto& [id, note] : writtenById) {
@@ -491,23 +590,28 @@ TEST_CASE("the server killed with SIGKILL mid-sync loses no acknowledged operati
   CHECK(missing.empty());
   CHECK(duplicated.empty());
 
-  // A fresh tablet pulls all 12,000 notes, exactly once, byte for byte.
+  // A fresh tablet (nurse-olle's, as the observer) pulls all 12,000 notes
+  // beside the demo world, exactly once, byte for byte.
   Device fresh(dir.file("fresh.db"), clock);
-  fresh.enrol("tablet-fresh", "nurse-fresh");
+  hemma::test::signIn(fresh, server, "nurse-olle", "tablet-fresh");
   HttpTransport freshLink(ServerAddress::parse(server.url()), 10s);
   const auto report = fresh.sync(freshLink);
   REQUIRE(report.ok);
-  CHECK(report.pulled == static_cast<std::size_t>(kTablets * kNotesPerTablet));
+  CHECK(report.pulled == demo.visible + static_cast<std::size_t>(kTablets * kNotesPerTablet));
   const auto notes = fresh.notes();
-  CHECK(notes.size() == static_cast<std::size_t>(kTablets * kNotesPerTablet));
+  CHECK(notes.size() == demo.notes + static_cast<std::size_t>(kTablets * kNotesPerTablet));
   std::set<std::string> seen;
   std::size_t differing = 0;
+  std::size_t ours = 0;
   for (const auto& note : notes) {
     seen.insert(note.id());
     auto it = writtenById.find(note.id());
-    if (it == writtenById.end() || it->second->SerializeAsString() != note.SerializeAsString()) ++differing;
+    if (it == writtenById.end()) continue;  // the demo world's
+    ++ours;
+    if (it->second->SerializeAsString() != note.SerializeAsString()) ++differing;
   }
   CHECK(seen.size() == notes.size());
+  CHECK(ours == static_cast<std::size_t>(kTablets * kNotesPerTablet));
   CHECK(differing == 0);
 
   using std::chrono::duration_cast;
@@ -526,14 +630,16 @@ TEST_CASE("a device killed mid-sync resends its outbox idempotently") {
   hemma::test::TempDir dir(hemma::test::TempDir::InMemory);
   SystemClock clock;
   const std::string path = dir.file("nurse.db");
-  hemma::test::ServerProcess server(dir.file("server.db"));
+  hemma::test::ServerProcess server(dir.file("server.db"), hemma::test::demoServerArgs());
   HttpTransport link(ServerAddress::parse(server.url()), kRequestTimeout);
+  const Observer observer = signInObserver(server, dir.file("observer.db"), "observer");
+  const DemoWorld demo = demoWorld(server.url(), observer);
 
   auto nurse = std::make_unique<Device>(path, clock);
-  nurse->enrol("tablet-a", "nurse-karin");
+  hemma::test::signIn(*nurse, server, "nurse-karin", "tablet-a");
   std::map<std::string, std::string> written;  // note id -> serialized note
   for (int i = 0; i < 20; ++i) {
-    const auto note = nurse->writeNote(patientFor(i), "", noteText("tablet-a", i));
+    const auto note = nurse->writeNote(kPatient, "", noteText("tablet-a", i));
     written[note.id()] = note.SerializeAsString();
   }
   // An ordinary sync first: history the crash must not disturb.
@@ -541,7 +647,7 @@ TEST_CASE("a device killed mid-sync resends its outbox idempotently") {
   REQUIRE(first.ok);
   REQUIRE(first.pushed == 20);
   for (int i = 20; i < 140; ++i) {
-    const auto note = nurse->writeNote(patientFor(i), "", noteText("tablet-a", i));
+    const auto note = nurse->writeNote(kPatient, "", noteText("tablet-a", i));
     written[note.id()] = note.SerializeAsString();
   }
   REQUIRE(nurse->store().outboxSize() == 120);
@@ -552,6 +658,7 @@ TEST_CASE("a device killed mid-sync resends its outbox idempotently") {
   batch.set_protocol_version(hemma::sync::kProtocolVersion);
   batch.set_device_id("tablet-a");
   for (auto& op : nurse->store().outbox(kPushBatch)) *batch.add_operations() = op;
+  link.setToken(*nurse->store().meta("device_token"));
   const auto lostAnswer = link.push(batch);
   REQUIRE(lostAnswer.acks_size() == static_cast<int>(kPushBatch));
   std::map<std::string, std::uint64_t> seqOfLostAck;
@@ -567,7 +674,7 @@ TEST_CASE("a device killed mid-sync resends its outbox idempotently") {
   CHECK(nurse->store().outboxSize() == 120);
   // It keeps working: a note written after the restart gets a fresh id.
   for (int i = 140; i < 150; ++i) {
-    const auto note = nurse->writeNote(patientFor(i), "", noteText("tablet-a", i));
+    const auto note = nurse->writeNote(kPatient, "", noteText("tablet-a", i));
     CHECK(written.count(note.id()) == 0);
     written[note.id()] = note.SerializeAsString();
   }
@@ -581,7 +688,7 @@ TEST_CASE("a device killed mid-sync resends its outbox idempotently") {
   CHECK(nurse->rejected().empty());
 
   // The server holds each operation once, the resent ones where they were.
-  const auto everything = pullEverything(server.url(), "observer");
+  const auto everything = pullEverything(server.url(), observer).after(demo.lastSeq);
   CHECK(everything.size() == written.size());
   const auto counts = countIds(everything);
   CHECK(counts.size() == everything.size());
@@ -594,13 +701,20 @@ TEST_CASE("a device killed mid-sync resends its outbox idempotently") {
   }
   CHECK(differing == 0);
 
-  // And a second device sees each note once.
+  // And a second device (nurse-olle's, as the observer) sees each note once,
+  // beside the demo world.
   Device colleague(dir.file("colleague.db"), clock);
-  colleague.enrol("tablet-b", "nurse-olle");
+  hemma::test::signIn(colleague, server, "nurse-olle", "tablet-b");
   const auto pulled = colleague.sync(link);
   REQUIRE(pulled.ok);
-  CHECK(pulled.pulled == written.size());
-  CHECK(colleague.notes().size() == written.size());
+  CHECK(pulled.pulled == demo.visible + written.size());
+  CHECK(colleague.notes().size() == demo.notes + written.size());
+  std::size_t colleagueDiffering = 0;
+  for (const auto& note : colleague.notes()) {
+    auto it = written.find(note.id());
+    if (it != written.end() && it->second != note.SerializeAsString()) ++colleagueDiffering;
+  }
+  CHECK(colleagueDiffering == 0);
 }
 
 TEST_CASE("a device process killed with SIGKILL mid-sync resends its outbox idempotently") {
@@ -610,11 +724,11 @@ TEST_CASE("a device process killed with SIGKILL mid-sync resends its outbox idem
   hemma::test::TempDir dir(hemma::test::TempDir::InMemory);
   SystemClock clock;
   const std::string path = dir.file("nurse.db");
-  hemma::test::ServerProcess server(dir.file("server.db"));
-  {
-    Device nurse(path, clock);
-    nurse.enrol("tablet-a", "nurse-karin");
-  }
+  hemma::test::ServerProcess server(dir.file("server.db"), hemma::test::demoServerArgs());
+  const Observer observer = signInObserver(server, dir.file("observer.db"), "observer");
+  const DemoWorld demo = demoWorld(server.url(), observer);
+  // Signed in by the real CLI, as a nurse would.
+  loginWithDeviceCli(path, server.url(), "nurse-karin", "tablet-a", dir.file("device.log"));
 
   // Rounds of: write notes, start a real `hemma-device sync`, SIGKILL it
   // a random few ms in (start-up, push, recording acks or pulling).
@@ -627,12 +741,13 @@ TEST_CASE("a device process killed with SIGKILL mid-sync resends its outbox idem
       Device nurse(path, clock);
       for (int i = 0; i < kNotesPerRound; ++i) {
         const int n = round * kNotesPerRound + i;
-        const auto note = nurse.writeNote(patientFor(n), "", noteText("tablet-a", n));
+        const auto note = nurse.writeNote(kPatient, "", noteText("tablet-a", n));
         written[note.id()] = note.SerializeAsString();
       }
     }
-    // A whole sync of the backlog takes some 20-60 ms here: most runs die,
-    // some finish.
+    // A whole sync of the backlog takes some 20-100 ms here (more under
+    // load; the first one also pulls the demo world): most runs die, some
+    // finish.
     const auto delay = std::chrono::milliseconds(std::uniform_int_distribution<int>(2, 80)(rng));
     if (runDeviceSyncAndKill(path, server.url(), delay, dir.file("device.log"))) ++killed;
   }
@@ -644,7 +759,7 @@ TEST_CASE("a device process killed with SIGKILL mid-sync resends its outbox idem
   // rest, and nothing the device counts as acknowledged is missing. (The
   // server may still be committing a push whose sender was just killed, so
   // this is a lower bound of what it holds when the resync starts.)
-  const auto beforeResync = pullEverything(server.url(), "observer-before");
+  const auto beforeResync = pullEverything(server.url(), observer).after(demo.lastSeq);
   const auto onServer = countIds(beforeResync);
   CHECK(onServer.size() == beforeResync.size());
   Device nurse(path, clock);
@@ -669,7 +784,7 @@ TEST_CASE("a device process killed with SIGKILL mid-sync resends its outbox idem
   CHECK(nurse.store().outboxSize() == 0);
   CHECK(nurse.rejected().empty());
 
-  const auto everything = pullEverything(server.url(), "observer-after");
+  const auto everything = pullEverything(server.url(), observer).after(demo.lastSeq);
   const auto counts = countIds(everything);
   CHECK(everything.size() == written.size());
   CHECK(counts.size() == everything.size());
