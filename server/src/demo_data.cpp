@@ -52,7 +52,11 @@ domain::Organisation organisation(const char* id, const char* name, domain::Orga
   return result;
 }
 
-std::string twoDigits(int n) { return (n < 10 ? "0" : "") + std::to_string(n); }
+std::string twoDigits(int n) {
+  std::string digits = std::to_string(n);
+  if (n < 10) digits.insert(digits.begin(), '0');
+  return digits;
+}
 
 }  // namespace
 
