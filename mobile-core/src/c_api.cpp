@@ -1,0 +1,389 @@
+// The C API (hemma/hemma.h): each function checks its pointers, calls the C++
+// device API, copies the answer out and turns every exception into a status
+// and an error struct. No rule lives here; no exception leaves this file.
+
+#include "hemma/hemma.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+#include <new>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "hemma/mobile/clock.hpp"
+#include "hemma/mobile/device.hpp"
+#include "hemma/mobile/http_transport.hpp"
+#include "hemma/mobile/news2.hpp"
+#include "hemma/mobile/sqlite_db.hpp"
+#include "hemma/mobile/transport.hpp"
+
+namespace {
+
+using hemma::mobile::ServerError;
+using hemma::mobile::StoreError;
+using hemma::mobile::TransportError;
+
+// Forwards to the real transport and remembers how the last request failed.
+// The sync client folds network and server failures into one report string;
+// this keeps the kind (and the HTTP status) for hemma_sync_run's error code.
+class FailureRecordingTransport final : public hemma::mobile::Transport {
+ public:
+  explicit FailureRecordingTransport(hemma::mobile::Transport& inner) : m_inner(inner) {}
+
+  hemma::sync::PushResponse push(const hemma::sync::PushRequest& request) override {
+    return recorded([&] { return m_inner.push(request); });
+  }
+  hemma::sync::PullResponse pull(const hemma::sync::PullRequest& request) override {
+    return recorded([&] { return m_inner.pull(request); });
+  }
+  void setToken(const std::string& token) override { m_inner.setToken(token); }
+  hemma::api::LoginResponse login(const hemma::api::LoginRequest& request) override {
+    return recorded([&] { return m_inner.login(request); });
+  }
+  hemma::api::RegisterDeviceResponse registerDevice(const hemma::api::RegisterDeviceRequest& request,
+                                                    const std::string& userToken) override {
+    return recorded([&] { return m_inner.registerDevice(request, userToken); });
+  }
+
+  void forget() {
+    m_failure = HEMMA_OK;
+    m_httpStatus = 0;
+  }
+  int failure() const { return m_failure; }
+  int httpStatus() const { return m_httpStatus; }
+
+ private:
+  template <typename Fn>
+  auto recorded(Fn&& fn) -> decltype(fn()) {
+    try {
+      return fn();
+    } catch (const TransportError&) {
+      m_failure = HEMMA_ERR_NETWORK;
+      m_httpStatus = 0;
+      throw;
+    } catch (const ServerError& e) {
+      m_failure = HEMMA_ERR_SERVER;
+      m_httpStatus = e.status();
+      throw;
+    }
+  }
+
+  hemma::mobile::Transport& m_inner;
+  int m_failure = HEMMA_OK;
+  int m_httpStatus = 0;
+};
+
+}  // namespace
+
+// Declaration order is construction order: the URL is checked before the
+// database is opened, and the clock outlives the Device that refers to it.
+struct hemma_device {
+  hemma_device(const char* dbPath, const char* serverUrl)
+      : http(hemma::mobile::ServerAddress::parse(serverUrl)), link(http), device(dbPath, clock) {}
+
+  hemma::mobile::SystemClock clock;
+  hemma::mobile::HttpTransport http;
+  FailureRecordingTransport link;
+  hemma::mobile::Device device;
+};
+
+struct hemma_note_list {
+  std::vector<hemma::domain::VisitNote> notes;
+};
+
+namespace {
+
+// Copies `text` into `dst` (capacity `cap` > 0), cut at a UTF-8 character
+// boundary when it does not fit. For human-readable texts only.
+void copyCut(char* dst, std::size_t cap, std::string_view text) noexcept {
+  std::size_t n = std::min(text.size(), cap - 1);
+  if (n < text.size()) {
+    while (n > 0 && (static_cast<unsigned char>(text[n]) & 0xC0) == 0x80) --n;
+  }
+  std::memcpy(dst, text.data(), n);
+  dst[n] = '\0';
+}
+
+hemma_status succeed(hemma_error* err) noexcept {
+  if (err) {
+    err->code = HEMMA_OK;
+    err->http_status = 0;
+    err->message[0] = '\0';
+  }
+  return HEMMA_OK;
+}
+
+hemma_status fail(hemma_error* err, int code, std::string_view message, int httpStatus = 0) noexcept {
+  if (err) {
+    err->code = code;
+    err->http_status = httpStatus;
+    copyCut(err->message, sizeof err->message, message);
+  }
+  return code;
+}
+
+// Maps the exception being handled to a status. Allocates nothing, so it
+// cannot throw while reporting an out-of-memory failure.
+hemma_status failWithCurrentException(hemma_error* err) noexcept {
+  try {
+    throw;
+  } catch (const std::invalid_argument& e) {
+    return fail(err, HEMMA_ERR_INVALID_ARGUMENT, e.what());
+  } catch (const StoreError& e) {
+    return fail(err, HEMMA_ERR_STORE, e.what());
+  } catch (const TransportError& e) {
+    return fail(err, HEMMA_ERR_NETWORK, e.what());
+  } catch (const ServerError& e) {
+    char prefix[40];
+    const int length = std::snprintf(prefix, sizeof prefix, "server answered %d: ", e.status());
+    const hemma_status status = fail(err, HEMMA_ERR_SERVER, prefix, e.status());
+    if (err && length > 0) {
+      const auto used = static_cast<std::size_t>(length);
+      copyCut(err->message + used, sizeof err->message - used, e.what());
+    }
+    return status;
+  } catch (const std::bad_alloc&) {
+    return fail(err, HEMMA_ERR_INTERNAL, "out of memory");
+  } catch (const std::exception& e) {
+    return fail(err, HEMMA_ERR_INTERNAL, e.what());
+  } catch (...) {
+    return fail(err, HEMMA_ERR_INTERNAL, "unknown error");
+  }
+}
+
+// Runs `fn`; HEMMA_OK if it returns, the mapped failure if it throws.
+template <typename Fn>
+hemma_status guarded(hemma_error* err, Fn&& fn) noexcept {
+  try {
+    fn();
+    return succeed(err);
+  } catch (...) {
+    return failWithCurrentException(err);
+  }
+}
+
+void requireArg(const void* pointer, const char* name) {
+  if (!pointer) throw std::invalid_argument(std::string(name) + ": NULL");
+}
+
+std::string_view optionalText(const char* text) { return text ? std::string_view(text) : std::string_view(); }
+
+// Copies `value` whole into `dst`, or throws: ids are never truncated.
+void copyWhole(char* dst, std::size_t cap, std::string_view value, const char* name) {
+  if (value.size() >= cap) {
+    throw std::invalid_argument(std::string(name) + ": buffer too small: needs " + std::to_string(value.size() + 1) +
+                                " bytes");
+  }
+  std::memcpy(dst, value.data(), value.size());
+  dst[value.size()] = '\0';
+}
+
+// For the fixed arrays of hemma_sync_status: the store only holds values
+// that fit, so one that does not is a damaged store.
+void copyStored(char* dst, std::size_t cap, std::string_view value, const char* name) {
+  if (value.size() >= cap) throw StoreError(std::string("status.") + name + ": stored value is too long");
+  copyWhole(dst, cap, value, name);
+}
+
+int scoreOrMissing(const std::optional<int>& score) { return score.value_or(-1); }
+
+hemma_news2_risk toC(hemma::mobile::Risk risk) {
+  using hemma::mobile::Risk;
+  switch (risk) {
+    case Risk::NotEvaluated:
+      return HEMMA_RISK_NOT_EVALUATED;
+    case Risk::Low:
+      return HEMMA_RISK_LOW;
+    case Risk::LowMedium:
+      return HEMMA_RISK_LOW_MEDIUM;
+    case Risk::Medium:
+      return HEMMA_RISK_MEDIUM;
+    case Risk::High:
+      return HEMMA_RISK_HIGH;
+  }
+  throw std::logic_error("news2: unknown risk " + std::to_string(static_cast<int>(risk)));
+}
+
+}  // namespace
+
+extern "C" {
+
+hemma_status hemma_device_open(const char* db_path, const char* server_url, hemma_device** out, hemma_error* err) {
+  if (out) *out = nullptr;
+  return guarded(err, [&] {
+    requireArg(out, "out");
+    requireArg(db_path, "db_path");
+    requireArg(server_url, "server_url");
+    *out = new hemma_device(db_path, server_url);
+  });
+}
+
+void hemma_device_close(hemma_device* dev) { delete dev; }
+
+hemma_status hemma_device_sign_in(hemma_device* dev, const char* username, const char* password, const char* device_id,
+                                  hemma_error* err) {
+  return guarded(err, [&] {
+    requireArg(dev, "dev");
+    requireArg(username, "username");
+    requireArg(password, "password");
+    requireArg(device_id, "device_id");
+    dev->device.signIn(dev->link, username, password, device_id);
+  });
+}
+
+hemma_status hemma_note_write(hemma_device* dev, const char* patient_id, const char* visit_id, const char* text,
+                              const char* amends_note_id, char* note_id_out, size_t note_id_cap, hemma_error* err) {
+  return guarded(err, [&] {
+    requireArg(dev, "dev");
+    requireArg(patient_id, "patient_id");
+    requireArg(text, "text");
+    // Checked before writing: a note stored but reported as failed would be
+    // written twice by a host that retries.
+    if (note_id_out && note_id_cap < HEMMA_NOTE_ID_CAPACITY) {
+      throw std::invalid_argument("note_id_out: buffer too small: needs HEMMA_NOTE_ID_CAPACITY (" +
+                                  std::to_string(HEMMA_NOTE_ID_CAPACITY) + ") bytes");
+    }
+    const auto note = dev->device.writeNote(patient_id, optionalText(visit_id), text, optionalText(amends_note_id));
+    if (note_id_out) copyWhole(note_id_out, note_id_cap, note.id(), "note_id_out");
+  });
+}
+
+hemma_status hemma_notes_list(hemma_device* dev, const char* patient_id, hemma_note_list** out, hemma_error* err) {
+  if (out) *out = nullptr;
+  return guarded(err, [&] {
+    requireArg(dev, "dev");
+    requireArg(out, "out");
+    auto list = std::make_unique<hemma_note_list>();
+    list->notes = dev->device.notes(optionalText(patient_id));
+    *out = list.release();
+  });
+}
+
+size_t hemma_note_list_count(const hemma_note_list* list) { return list ? list->notes.size() : 0; }
+
+bool hemma_note_list_get(const hemma_note_list* list, size_t index, hemma_note* out) {
+  if (!list || !out || index >= list->notes.size()) return false;
+  const auto& note = list->notes[index];
+  out->id = note.id().c_str();
+  out->patient_id = note.patient_id().c_str();
+  out->visit_id = note.visit_id().c_str();
+  out->author_id = note.author_id().c_str();
+  out->text = note.text().c_str();
+  out->written_at = note.written_at().c_str();
+  out->amends_note_id = note.amends_note_id().c_str();
+  return true;
+}
+
+void hemma_note_list_free(hemma_note_list* list) { delete list; }
+
+hemma_status hemma_field_write(hemma_device* dev, const char* patient_id, const char* entity_type,
+                               const char* entity_id, const char* field, const char* value, hemma_error* err) {
+  return guarded(err, [&] {
+    requireArg(dev, "dev");
+    requireArg(patient_id, "patient_id");
+    requireArg(entity_type, "entity_type");
+    requireArg(entity_id, "entity_id");
+    requireArg(field, "field");
+    requireArg(value, "value");
+    dev->device.writeField(patient_id, entity_type, entity_id, field, value);
+  });
+}
+
+hemma_status hemma_field_get(hemma_device* dev, const char* patient_id, const char* entity_type, const char* entity_id,
+                             const char* field, char* value_out, size_t value_cap, bool* found_out, bool* merged_out,
+                             hemma_error* err) {
+  return guarded(err, [&] {
+    requireArg(dev, "dev");
+    requireArg(patient_id, "patient_id");
+    requireArg(entity_type, "entity_type");
+    requireArg(entity_id, "entity_id");
+    requireArg(field, "field");
+    requireArg(value_out, "value_out");
+    requireArg(found_out, "found_out");
+    const auto current = dev->device.field(patient_id, entity_type, entity_id, field);
+    copyWhole(value_out, value_cap, current ? std::string_view(current->value) : std::string_view(), "value_out");
+    *found_out = current.has_value();
+    if (merged_out) *merged_out = current && current->merged;
+  });
+}
+
+hemma_status hemma_sync_run(hemma_device* dev, hemma_sync_report* out, hemma_error* err) {
+  hemma::mobile::SyncReport report;
+  const hemma_status status = guarded(err, [&] {
+    requireArg(dev, "dev");
+    requireArg(out, "out");
+    dev->link.forget();
+    report = dev->device.sync(dev->link);
+    out->ok = report.ok;
+    out->pushed = report.pushed;
+    out->duplicates = report.duplicates;
+    out->rejected = report.rejected;
+    out->pulled = report.pulled;
+    out->attempts = report.attempts;
+  });
+  if (status != HEMMA_OK || report.ok) return status;
+  // The sync client only gives up on a transport or server failure, which
+  // the link recorded; anything else would be a bug.
+  const int code = dev->link.failure() != HEMMA_OK ? dev->link.failure() : HEMMA_ERR_INTERNAL;
+  return fail(err, code, report.error, dev->link.httpStatus());
+}
+
+hemma_status hemma_status_get(hemma_device* dev, hemma_sync_status* out, hemma_error* err) {
+  return guarded(err, [&] {
+    requireArg(dev, "dev");
+    requireArg(out, "out");
+    const auto status = dev->device.status();
+    hemma_sync_status result{};
+    result.pending = status.pending;
+    result.rejected = status.rejected;
+    result.failed_syncs = status.failedSyncs;
+    copyStored(result.last_success, sizeof result.last_success, status.lastSuccess, "last_success");
+    copyCut(result.last_error, sizeof result.last_error, status.lastError);
+    copyStored(result.device_id, sizeof result.device_id, status.deviceId, "device_id");
+    copyStored(result.user_id, sizeof result.user_id, status.userId, "user_id");
+    *out = result;
+  });
+}
+
+hemma_status hemma_news2_compute(const hemma_vitals* in, int spo2_scale, hemma_news2_result* out, hemma_error* err) {
+  using namespace hemma::mobile;
+  return guarded(err, [&] {
+    requireArg(in, "in");
+    requireArg(out, "out");
+    if (spo2_scale != HEMMA_SPO2_SCALE_1 && spo2_scale != HEMMA_SPO2_SCALE_2) {
+      throw std::invalid_argument("spo2_scale: " + std::to_string(spo2_scale) +
+                                  " is neither HEMMA_SPO2_SCALE_1 nor HEMMA_SPO2_SCALE_2");
+    }
+    VitalSigns vitals;
+    if (in->has_respiratory_rate) vitals.respiratoryRate = in->respiratory_rate;
+    if (in->has_spo2) vitals.spo2 = in->spo2;
+    if (in->has_on_oxygen) vitals.onOxygen = in->on_oxygen;
+    if (in->has_systolic_bp) vitals.systolicBp = in->systolic_bp;
+    if (in->has_pulse) vitals.pulse = in->pulse;
+    // news2() rejects values outside the enumerators, naming the field.
+    if (in->has_consciousness) vitals.consciousness = static_cast<Consciousness>(in->consciousness);
+    if (in->has_temperature_c) vitals.temperatureC = in->temperature_c;
+
+    const News2Result result = news2(vitals, spo2_scale == HEMMA_SPO2_SCALE_1 ? Spo2Scale::Scale1 : Spo2Scale::Scale2);
+    hemma_news2_result c{};
+    c.total = scoreOrMissing(result.total);
+    c.risk = toC(result.risk);
+    c.scores.respiratory_rate = scoreOrMissing(result.scores.respiratoryRate);
+    c.scores.spo2 = scoreOrMissing(result.scores.spo2);
+    c.scores.air_or_oxygen = scoreOrMissing(result.scores.airOrOxygen);
+    c.scores.systolic_bp = scoreOrMissing(result.scores.systolicBp);
+    c.scores.pulse = scoreOrMissing(result.scores.pulse);
+    c.scores.consciousness = scoreOrMissing(result.scores.consciousness);
+    c.scores.temperature = scoreOrMissing(result.scores.temperature);
+    c.red_parameter = result.redParameter;
+    c.escalate = result.escalate;
+    *out = c;
+  });
+}
+
+}  // extern "C"

@@ -1,0 +1,350 @@
+/*
+ * The C API from C: compiles hemma/hemma.h as C11 and drives it as a tablet
+ * host would.
+ *
+ *   hemma_c_api_test              offline checks only
+ *   hemma_c_api_test <server url> also signs in as nurse-karin (password
+ *                                 "demo") against a demo-world server,
+ *                                 writes a note and syncs it
+ *
+ * Exits 0 when every check passes; otherwise prints file:line of the first
+ * failed check and exits 1.
+ */
+#define _XOPEN_SOURCE 700
+
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "hemma/hemma.h"
+
+#define CHECK(cond)                                                            \
+  do {                                                                         \
+    if (!(cond)) {                                                             \
+      fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
+      exit(1);                                                                 \
+    }                                                                          \
+  } while (0)
+
+/* Checks that `call` returns `expected` and that `err` agrees, printing the
+   error message when it does not. */
+#define CHECK_STATUS(call, expected, err)                                                                      \
+  do {                                                                                                         \
+    const hemma_status status_ = (call);                                                                       \
+    if (status_ != (expected) || (err).code != (expected)) {                                                   \
+      fprintf(stderr, "%s:%d: %s returned %d (err.code %d, \"%s\"), expected %d\n", __FILE__, __LINE__, #call, \
+              status_, (err).code, (err).message, (expected));                                                 \
+      exit(1);                                                                                                 \
+    }                                                                                                          \
+  } while (0)
+
+static char g_dir[256];
+
+/* Registered with atexit, so a failed check cleans up too. */
+static void remove_temp_dir(void) {
+  DIR* dir = opendir(g_dir);
+  if (!dir) return;
+  struct dirent* entry;
+  char path[512];
+  while ((entry = readdir(dir)) != NULL) {
+    if (strcmp(entry->d_name, ".") == 0 || strcmp(entry->d_name, "..") == 0) continue;
+    snprintf(path, sizeof path, "%s/%s", g_dir, entry->d_name);
+    unlink(path);
+  }
+  closedir(dir);
+  rmdir(g_dir);
+}
+
+static void make_temp_dir(void) {
+  const char* base = getenv("TMPDIR");
+  snprintf(g_dir, sizeof g_dir, "%s/hemma-c-api-XXXXXX", base && *base ? base : "/tmp");
+  CHECK(mkdtemp(g_dir) != NULL);
+  CHECK(atexit(remove_temp_dir) == 0);
+}
+
+static void path_in_temp_dir(char* out, size_t cap, const char* name) {
+  const int n = snprintf(out, cap, "%s/%s", g_dir, name);
+  CHECK(n > 0 && (size_t)n < cap);
+}
+
+static hemma_vitals medium_risk_vitals(void) {
+  hemma_vitals v;
+  memset(&v, 0, sizeof v);
+  v.has_respiratory_rate = true;
+  v.respiratory_rate = 22;
+  v.has_spo2 = true;
+  v.spo2 = 95;
+  v.has_on_oxygen = true;
+  v.on_oxygen = false;
+  v.has_systolic_bp = true;
+  v.systolic_bp = 105;
+  v.has_pulse = true;
+  v.pulse = 95;
+  v.has_consciousness = true;
+  v.consciousness = HEMMA_CONSCIOUSNESS_ALERT;
+  v.has_temperature_c = true;
+  v.temperature_c = 38.4;
+  return v;
+}
+
+static void test_null_handles_are_safe(void) {
+  hemma_device_close(NULL);
+  hemma_note_list_free(NULL);
+  CHECK(hemma_note_list_count(NULL) == 0);
+  hemma_note note;
+  CHECK(!hemma_note_list_get(NULL, 0, &note));
+}
+
+static void test_open_failures(void) {
+  hemma_error err;
+  hemma_device* dev = (hemma_device*)&err; /* must be reset to NULL */
+  char path[512];
+  path_in_temp_dir(path, sizeof path, "tablet.db");
+
+  CHECK_STATUS(hemma_device_open(NULL, "http://127.0.0.1:9", &dev, &err), HEMMA_ERR_INVALID_ARGUMENT, err);
+  CHECK(dev == NULL);
+  CHECK(strstr(err.message, "db_path") != NULL);
+
+  CHECK_STATUS(hemma_device_open(path, "ftp://example.org", &dev, &err), HEMMA_ERR_INVALID_ARGUMENT, err);
+  CHECK(dev == NULL);
+  CHECK(strstr(err.message, "server URL") != NULL);
+
+  path_in_temp_dir(path, sizeof path, "no-such-dir/tablet.db");
+  CHECK_STATUS(hemma_device_open(path, "http://127.0.0.1:9", &dev, &err), HEMMA_ERR_STORE, err);
+  CHECK(dev == NULL);
+  CHECK(err.message[0] != '\0');
+
+  /* NULL err: the status alone. */
+  CHECK(hemma_device_open(path, "http://127.0.0.1:9", &dev, NULL) == HEMMA_ERR_STORE);
+  CHECK(hemma_device_open(path, "http://127.0.0.1:9", NULL, NULL) == HEMMA_ERR_INVALID_ARGUMENT);
+}
+
+static void test_offline_device(void) {
+  hemma_error err;
+  hemma_device* dev = NULL;
+  char path[512];
+  path_in_temp_dir(path, sizeof path, "offline.db");
+  memset(&err, 'x', sizeof err);
+  CHECK_STATUS(hemma_device_open(path, "http://127.0.0.1:9", &dev, &err), HEMMA_OK, err);
+  CHECK(dev != NULL);
+  CHECK(err.message[0] == '\0');
+  CHECK(err.http_status == 0);
+
+  hemma_sync_status status;
+  CHECK_STATUS(hemma_status_get(dev, &status, &err), HEMMA_OK, err);
+  CHECK(status.pending == 0);
+  CHECK(status.rejected == 0);
+  CHECK(status.device_id[0] == '\0');
+  CHECK(status.user_id[0] == '\0');
+  CHECK(status.last_success[0] == '\0');
+
+  /* Writing needs a signed-in tablet. */
+  char note_id[HEMMA_NOTE_ID_CAPACITY];
+  CHECK_STATUS(hemma_note_write(dev, "patient-01", NULL, "Mår bra.", NULL, note_id, sizeof note_id, &err),
+               HEMMA_ERR_INVALID_ARGUMENT, err);
+  CHECK(strstr(err.message, "not enrolled") != NULL);
+  CHECK(hemma_note_write(dev, "patient-01", NULL, "Mår bra.", NULL, NULL, 0, NULL) == HEMMA_ERR_INVALID_ARGUMENT);
+  CHECK_STATUS(hemma_field_write(dev, "patient-01", "patient", "patient-01", "access_notes", "Kod 1234", &err),
+               HEMMA_ERR_INVALID_ARGUMENT, err);
+  hemma_sync_report report;
+  CHECK_STATUS(hemma_sync_run(dev, &report, &err), HEMMA_ERR_INVALID_ARGUMENT, err);
+
+  /* An id buffer too small is refused before anything is written. */
+  char small[8];
+  CHECK_STATUS(hemma_note_write(dev, "patient-01", NULL, "Mår bra.", NULL, small, sizeof small, &err),
+               HEMMA_ERR_INVALID_ARGUMENT, err);
+  CHECK(strstr(err.message, "buffer too small") != NULL);
+
+  CHECK_STATUS(hemma_note_write(dev, NULL, NULL, "text", NULL, NULL, 0, &err), HEMMA_ERR_INVALID_ARGUMENT, err);
+  CHECK(strstr(err.message, "patient_id") != NULL);
+
+  /* A success after a failure clears the error. */
+  hemma_note_list* notes = NULL;
+  CHECK_STATUS(hemma_notes_list(dev, "patient-01", &notes, &err), HEMMA_OK, err);
+  CHECK(err.message[0] == '\0');
+  CHECK(hemma_note_list_count(notes) == 0);
+  hemma_note note;
+  CHECK(!hemma_note_list_get(notes, 0, &note));
+  hemma_note_list_free(notes);
+
+  char value[HEMMA_TEXT_CAPACITY];
+  bool found = true;
+  bool merged = true;
+  CHECK_STATUS(hemma_field_get(dev, "patient-01", "patient", "patient-01", "address", value, sizeof value, &found,
+                               &merged, &err),
+               HEMMA_OK, err);
+  CHECK(!found);
+  CHECK(!merged);
+  CHECK(value[0] == '\0');
+
+  /* Signing in needs the server; nothing listens on port 9. */
+  CHECK_STATUS(hemma_device_sign_in(dev, "nurse-karin", "demo", "c-api-tablet", &err), HEMMA_ERR_NETWORK, err);
+  CHECK(err.message[0] != '\0');
+  CHECK(err.http_status == 0);
+  CHECK(hemma_device_sign_in(dev, "nurse-karin", "demo", "c-api-tablet", NULL) == HEMMA_ERR_NETWORK);
+  CHECK_STATUS(hemma_device_sign_in(dev, "nurse-karin", "demo", NULL, &err), HEMMA_ERR_INVALID_ARGUMENT, err);
+
+  hemma_device_close(dev);
+}
+
+static void test_news2(void) {
+  hemma_error err;
+  hemma_news2_result result;
+  hemma_vitals vitals = medium_risk_vitals();
+
+  CHECK_STATUS(hemma_news2_compute(&vitals, HEMMA_SPO2_SCALE_1, &result, &err), HEMMA_OK, err);
+  CHECK(result.total == 6);
+  CHECK(result.risk == HEMMA_RISK_MEDIUM);
+  CHECK(result.scores.respiratory_rate == 2);
+  CHECK(result.scores.spo2 == 1);
+  CHECK(result.scores.air_or_oxygen == 0);
+  CHECK(result.scores.systolic_bp == 1);
+  CHECK(result.scores.pulse == 1);
+  CHECK(result.scores.consciousness == 0);
+  CHECK(result.scores.temperature == 1);
+  CHECK(!result.red_parameter);
+  CHECK(result.escalate);
+
+  /* A missing input: not evaluated, never 0; what is known still counts. */
+  vitals.has_pulse = false;
+  CHECK(hemma_news2_compute(&vitals, HEMMA_SPO2_SCALE_1, &result, NULL) == HEMMA_OK);
+  CHECK(result.total == -1);
+  CHECK(result.risk == HEMMA_RISK_NOT_EVALUATED);
+  CHECK(result.scores.pulse == -1);
+  CHECK(result.scores.respiratory_rate == 2);
+  CHECK(result.escalate); /* 5 from the rest already */
+
+  /* A red parameter alone. */
+  vitals = medium_risk_vitals();
+  vitals.respiratory_rate = 16;
+  vitals.systolic_bp = 120;
+  vitals.pulse = 70;
+  vitals.temperature_c = 37.0;
+  vitals.spo2 = 97;
+  vitals.consciousness = HEMMA_CONSCIOUSNESS_CONFUSION;
+  CHECK_STATUS(hemma_news2_compute(&vitals, HEMMA_SPO2_SCALE_1, &result, &err), HEMMA_OK, err);
+  CHECK(result.total == 3);
+  CHECK(result.risk == HEMMA_RISK_LOW_MEDIUM);
+  CHECK(result.red_parameter);
+  CHECK(result.escalate);
+
+  /* Out of range: refused, naming the field; the result is untouched. */
+  vitals = medium_risk_vitals();
+  vitals.spo2 = 104;
+  result.total = 42;
+  CHECK_STATUS(hemma_news2_compute(&vitals, HEMMA_SPO2_SCALE_1, &result, &err), HEMMA_ERR_INVALID_ARGUMENT, err);
+  CHECK(strstr(err.message, "vitals.spo2") != NULL);
+  CHECK(result.total == 42);
+  vitals = medium_risk_vitals();
+  vitals.consciousness = 7;
+  CHECK_STATUS(hemma_news2_compute(&vitals, HEMMA_SPO2_SCALE_1, &result, &err), HEMMA_ERR_INVALID_ARGUMENT, err);
+  CHECK(strstr(err.message, "consciousness") != NULL);
+  vitals = medium_risk_vitals();
+  CHECK_STATUS(hemma_news2_compute(&vitals, 0, &result, &err), HEMMA_ERR_INVALID_ARGUMENT, err);
+  CHECK(strstr(err.message, "spo2_scale") != NULL);
+  CHECK(hemma_news2_compute(NULL, HEMMA_SPO2_SCALE_1, &result, NULL) == HEMMA_ERR_INVALID_ARGUMENT);
+}
+
+static void test_against_server(const char* url) {
+  hemma_error err;
+  hemma_device* dev = NULL;
+  char path[512];
+  path_in_temp_dir(path, sizeof path, "online.db");
+  CHECK_STATUS(hemma_device_open(path, url, &dev, &err), HEMMA_OK, err);
+
+  CHECK_STATUS(hemma_device_sign_in(dev, "nurse-karin", "wrong", "c-api-tablet", &err), HEMMA_ERR_SERVER, err);
+  CHECK(err.http_status == 401);
+  CHECK(strstr(err.message, "401") != NULL);
+  CHECK_STATUS(hemma_device_sign_in(dev, "nurse-karin", "demo", "c-api-tablet", &err), HEMMA_OK, err);
+  CHECK(err.http_status == 0);
+
+  char note_id[HEMMA_NOTE_ID_CAPACITY];
+  const char* text = "Blodtryck 130/80. Mår bra, åt frukost.";
+  CHECK_STATUS(hemma_note_write(dev, "patient-01", "patient-01-visit-1", text, NULL, note_id, sizeof note_id, &err),
+               HEMMA_OK, err);
+  CHECK(strncmp(note_id, "c-api-tablet:", strlen("c-api-tablet:")) == 0);
+
+  hemma_sync_status status;
+  CHECK_STATUS(hemma_status_get(dev, &status, &err), HEMMA_OK, err);
+  CHECK(status.pending == 1);
+  CHECK(strcmp(status.device_id, "c-api-tablet") == 0);
+  CHECK(strcmp(status.user_id, "nurse-karin") == 0);
+
+  hemma_sync_report report;
+  CHECK_STATUS(hemma_sync_run(dev, &report, &err), HEMMA_OK, err);
+  CHECK(report.ok);
+  CHECK(report.pushed == 1);
+  CHECK(report.rejected == 0);
+  CHECK(report.attempts == 1);
+  CHECK_STATUS(hemma_status_get(dev, &status, &err), HEMMA_OK, err);
+  CHECK(status.pending == 0);
+  CHECK(status.last_success[0] != '\0');
+  CHECK(status.last_error[0] == '\0');
+
+  hemma_note_list* notes = NULL;
+  CHECK_STATUS(hemma_notes_list(dev, "patient-01", &notes, &err), HEMMA_OK, err);
+  bool seen = false;
+  for (size_t i = 0; i < hemma_note_list_count(notes); ++i) {
+    hemma_note note;
+    CHECK(hemma_note_list_get(notes, i, &note));
+    if (strcmp(note.id, note_id) != 0) continue;
+    seen = true;
+    CHECK(strcmp(note.text, text) == 0);
+    CHECK(strcmp(note.author_id, "nurse-karin") == 0);
+    CHECK(strcmp(note.visit_id, "patient-01-visit-1") == 0);
+    CHECK(strcmp(note.amends_note_id, "") == 0);
+  }
+  CHECK(seen);
+  hemma_note_list_free(notes);
+
+  const char* access = "Nyckel i nyckelskåpet, kod 4711";
+  CHECK_STATUS(hemma_field_write(dev, "patient-01", "patient", "patient-01", "access_notes", access, &err), HEMMA_OK,
+               err);
+  char value[HEMMA_TEXT_CAPACITY];
+  bool found = false;
+  CHECK_STATUS(hemma_field_get(dev, "patient-01", "patient", "patient-01", "access_notes", value, sizeof value, &found,
+                               NULL, &err),
+               HEMMA_OK, err);
+  CHECK(found);
+  CHECK(strcmp(value, access) == 0);
+  char tiny[4];
+  CHECK_STATUS(hemma_field_get(dev, "patient-01", "patient", "patient-01", "access_notes", tiny, sizeof tiny, &found,
+                               NULL, &err),
+               HEMMA_ERR_INVALID_ARGUMENT, err);
+  CHECK(strstr(err.message, "buffer too small") != NULL);
+  CHECK_STATUS(hemma_field_write(dev, "patient-01", "patient", "patient-01", "shoe_size", "42", &err),
+               HEMMA_ERR_INVALID_ARGUMENT, err);
+  CHECK(strstr(err.message, "merge rule") != NULL);
+
+  CHECK_STATUS(hemma_sync_run(dev, &report, &err), HEMMA_OK, err);
+  CHECK(report.pushed == 1);
+  CHECK(report.rejected == 0);
+  hemma_device_close(dev);
+
+  /* The same tablet with the server out of reach: the run fails with
+     NETWORK after its retries and the status says why. */
+  CHECK_STATUS(hemma_device_open(path, "http://127.0.0.1:9", &dev, &err), HEMMA_OK, err);
+  CHECK_STATUS(hemma_note_write(dev, "patient-01", NULL, "Skrivet utan nät.", note_id, NULL, 0, &err), HEMMA_OK, err);
+  CHECK_STATUS(hemma_sync_run(dev, &report, &err), HEMMA_ERR_NETWORK, err);
+  CHECK(!report.ok);
+  CHECK(report.attempts == 3);
+  CHECK(err.message[0] != '\0');
+  CHECK_STATUS(hemma_status_get(dev, &status, &err), HEMMA_OK, err);
+  CHECK(status.pending == 1);
+  CHECK(status.failed_syncs == 1);
+  CHECK(status.last_error[0] != '\0');
+  hemma_device_close(dev);
+}
+
+int main(int argc, char** argv) {
+  make_temp_dir();
+  test_null_handles_are_safe();
+  test_open_failures();
+  test_offline_device();
+  test_news2();
+  if (argc > 1) test_against_server(argv[1]);
+  printf("c_api_test: all checks passed%s\n", argc > 1 ? " (with the server)" : " (offline)");
+  return 0;
+}
