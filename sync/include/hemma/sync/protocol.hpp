@@ -4,13 +4,16 @@
 // Changelog (keep in step with sync/docs/protocol.md):
 //   1  Push a batch of operations, acknowledged or rejected one by one;
 //      pull operations after a server sequence number, in pages.
+//   2  Scope: the pull names the patients the device holds; the server
+//      answers with patients to purge and sends the whole history of
+//      patients new to the device's scope (backfill). Version 1 is refused.
 
 #include <cstddef>
 #include <cstdint>
 
 namespace hemma::sync {
 
-constexpr std::uint32_t kProtocolVersion = 1;
+constexpr std::uint32_t kProtocolVersion = 2;
 
 // Limits, enforced by the server and respected by the device's client.
 constexpr std::size_t kMaxPushOperations = 2000;
@@ -19,6 +22,8 @@ constexpr std::uint32_t kMaxPullPage = 5000;
 constexpr std::size_t kMaxRequestBytes = 16 * 1024 * 1024;
 constexpr std::size_t kMaxIdBytes = 128;
 constexpr std::size_t kMaxTextBytes = 64 * 1024;
+// Patients a pull may name as held.
+constexpr std::size_t kMaxHeldPatients = 20000;
 
 // An operation stamped further than this ahead of the server's clock is
 // rejected with CLOCK_SKEW; the device corrects its clock and stamps it again.
