@@ -632,6 +632,23 @@ sync::PushResponse CareService::push(const api::Principal& caller, const sync::P
   return response;
 }
 
+void CareService::auditPull(const api::Principal& caller, const std::set<std::string>& patientIds,
+                            std::int64_t nowMs) {
+  std::vector<api::AuditEntry> entries;
+  for (const auto& patientId : patientIds) {
+    api::AuditEntry entry;
+    entry.set_user_id(caller.user_id());
+    entry.set_organisation_id(caller.organisation_id());
+    entry.set_unit_id(caller.unit_id());
+    entry.set_device_id(caller.device_id());
+    entry.set_patient_id(patientId);
+    entry.set_action("sync.pull");
+    entry.set_outcome("allowed");
+    entries.push_back(std::move(entry));
+  }
+  m_audit.append(std::move(entries), sync::formatRfc3339(nowMs));
+}
+
 sync::PullResponse CareService::pull(const api::Principal& caller, const sync::PullRequest& request,
                                      std::int64_t nowMs) {
   if (request.device_id().empty()) throw BadRequest("device_id: empty");
@@ -639,32 +656,60 @@ sync::PullResponse CareService::pull(const api::Principal& caller, const sync::P
   if (request.device_id() != caller.device_id()) {
     throw Forbidden("device_id: " + request.device_id() + " is not the device this token belongs to");
   }
+  if (request.protocol_version() != sync::kProtocolVersion) {
+    throw BadRequest("protocol_version: " + std::to_string(request.protocol_version()) +
+                     " is not supported (this server speaks " + std::to_string(sync::kProtocolVersion) + ")");
+  }
+  const sync::DeviceScope& device = request.scope();
+  if (static_cast<std::size_t>(device.held_patient_ids_size()) > sync::kMaxHeldPatients) {
+    throw BadRequest("scope.held_patient_ids: " + std::to_string(device.held_patient_ids_size()) +
+                     " patients; at most " + std::to_string(sync::kMaxHeldPatients));
+  }
+  std::set<std::string> held;
+  for (const auto& id : device.held_patient_ids()) {
+    requireId("scope.held_patient_ids[]", id);
+    held.insert(id);
+  }
+  const std::uint32_t limit =
+      request.limit() == 0 ? sync::kDefaultPullPage : std::min(request.limit(), sync::kMaxPullPage);
+
+  // The user's scope, decided once for the whole page: the patients the user
+  // may sync (care team memberships, a coordinator's home organisation).
   struct PatientScope {
     CareContext context;
-    bool allowed = false;
     bool hideAddress = false;
     std::set<std::string> blockedUnits;
   };
   std::map<std::string, PatientScope> scope;
-  std::map<std::string, std::optional<domain::Practitioner>> authors;
-  std::set<std::string> read;
-  auto visible = [&](const sync::Operation& op) {
-    auto it = scope.find(op.patient_id());
-    if (it == scope.end()) {
+  {
+    std::set<std::string> candidates;
+    if (isPractitioner(caller) && caller.role() != domain::ADMINISTRATOR) {
+      for (auto& id : m_domain.patientsOf(caller.user_id())) candidates.insert(id);
+      if (caller.role() == domain::COORDINATOR) {
+        for (auto& id : m_domain.patientsAt(caller.organisation_id())) candidates.insert(id);
+      }
+    }
+    for (const auto& id : candidates) {
       PatientScope patient;
-      patient.context = context(caller, op.patient_id(), nowMs);
-      patient.allowed = decide(caller, Action::SyncPatient, op.patient_id(), patient.context).allowed;
-      const auto registration = m_domain.patient(op.patient_id());
+      patient.context = context(caller, id, nowMs);
+      if (!decide(caller, Action::SyncPatient, id, patient.context).allowed) continue;
+      const auto registration = m_domain.patient(id);
       patient.hideAddress =
           registration && registration->protectedIdentity && !mayReadProtectedAddress(caller, patient.context);
-      const api::BlockList blocks = m_domain.blocks(op.patient_id());
+      const api::BlockList blocks = m_domain.blocks(id);
       for (const auto& block : blocks.blocks()) {
         if (block.lifted_at().empty() && block.unit_id() != caller.unit_id()) patient.blockedUnits.insert(block.unit_id());
       }
-      it = scope.emplace(op.patient_id(), std::move(patient)).first;
+      scope.emplace(id, std::move(patient));
     }
+  }
+
+  std::map<std::string, std::optional<domain::Practitioner>> authors;
+  std::set<std::string> read;
+  auto visible = [&](const sync::Operation& op) {
+    const auto it = scope.find(op.patient_id());
+    if (it == scope.end()) return false;
     const PatientScope& patient = it->second;
-    if (!patient.allowed) return false;
     // A protected identity's address and access notes reach only the
     // tablets of those who go to the home.
     if (patient.hideAddress && op.has_write() && op.entity_type() == "patient" &&
@@ -680,20 +725,68 @@ sync::PullResponse CareService::pull(const api::Principal& caller, const sync::P
     read.insert(op.patient_id());
     return true;
   };
-  sync::PullResponse response = m_sync.pull(request, nowMs, visible);
-  std::vector<api::AuditEntry> entries;
-  for (const auto& patientId : read) {
-    api::AuditEntry entry;
-    entry.set_user_id(caller.user_id());
-    entry.set_organisation_id(caller.organisation_id());
-    entry.set_unit_id(caller.unit_id());
-    entry.set_device_id(caller.device_id());
-    entry.set_patient_id(patientId);
-    entry.set_action("sync.pull");
-    entry.set_outcome("allowed");
-    entries.push_back(std::move(entry));
+
+  // A client that keeps no scope state gets the ordinary pull, filtered.
+  if (!request.has_scope()) {
+    sync::PullResponse response = m_sync.pull(request, nowMs, visible);
+    auditPull(caller, read, nowMs);
+    return response;
   }
-  m_audit.append(std::move(entries), sync::formatRfc3339(nowMs));
+
+  sync::PullResponse response;
+  response.set_protocol_version(sync::kProtocolVersion);
+  // Held but out of scope: the device purges them.
+  for (const auto& id : held) {
+    if (!scope.count(id)) response.add_purge_patient_ids(id);
+  }
+  // In scope but not held: their history up to the cursor first, one
+  // patient after another, continuing the backfill the device reports.
+  std::uint32_t budget = limit;
+  bool backfillDone = true;
+  std::vector<std::string> missing;
+  if (scope.count(device.backfill_patient_id()) && !held.count(device.backfill_patient_id())) {
+    missing.push_back(device.backfill_patient_id());
+  }
+  for (const auto& [id, patient] : scope) {
+    if (!held.count(id) && id != device.backfill_patient_id()) missing.push_back(id);
+  }
+  for (const auto& id : missing) {
+    std::uint64_t from = id == device.backfill_patient_id() ? device.backfill_after_seq() : 0;
+    auto ops = request.after_seq() == 0 || from >= request.after_seq()
+                   ? std::vector<sync::Operation>()
+                   : m_log.ofPatient(id, from, request.after_seq(), budget + 1);
+    const bool complete = ops.size() <= budget;
+    if (!complete) ops.resize(budget);
+    for (auto& op : ops) {
+      from = op.server_seq();
+      if (visible(op)) *response.add_operations() = std::move(op);
+    }
+    budget -= static_cast<std::uint32_t>(ops.size());
+    if (!complete) {
+      response.set_backfill_patient_id(id);
+      response.set_backfill_cursor(from);
+      backfillDone = false;
+      break;
+    }
+    response.add_scoped_patient_ids(id);
+  }
+
+  if (!backfillDone || budget == 0) {
+    // The cursor waits until every patient new to the device has arrived.
+    response.set_next_cursor(request.after_seq());
+    response.set_has_more(true);
+    response.set_server_time_ms(nowMs);
+  } else {
+    sync::PullRequest page = request;
+    page.set_limit(budget);
+    sync::PullResponse after = m_sync.pull(page, nowMs, visible);
+    for (auto& op : *after.mutable_operations()) *response.add_operations() = std::move(op);
+    response.set_next_cursor(after.next_cursor());
+    response.set_has_more(after.has_more());
+    response.set_server_time_ms(after.server_time_ms());
+  }
+
+  auditPull(caller, read, nowMs);
   return response;
 }
 

@@ -113,6 +113,27 @@ std::vector<sync::Operation> OperationLog::after(std::uint64_t afterSeq, std::ui
   return ops;
 }
 
+std::vector<sync::Operation> OperationLog::ofPatient(const std::string& patientId, std::uint64_t afterSeq,
+                                                    std::uint64_t throughSeq, std::uint32_t limit) {
+  Poco::Data::Session s = m_db.session();
+  std::vector<Poco::Int64> seqs;
+  std::vector<Poco::Data::BLOB> bodies;
+  std::string patient = patientId;
+  Poco::Int64 from = static_cast<Poco::Int64>(afterSeq);
+  Poco::Int64 through = static_cast<Poco::Int64>(throughSeq);
+  Poco::Int64 count = limit;
+  s << "SELECT seq, body FROM operations WHERE patient_id = ? AND seq > ? AND seq <= ? ORDER BY seq LIMIT ?",
+      into(seqs), into(bodies), use(patient), use(from), use(through), use(count), now;
+  std::vector<sync::Operation> ops(seqs.size());
+  for (std::size_t i = 0; i < seqs.size(); ++i) {
+    if (!ops[i].ParseFromArray(bodies[i].rawContent(), static_cast<int>(bodies[i].size()))) {
+      throw std::runtime_error("operation log: stored operation " + std::to_string(seqs[i]) + " is corrupt");
+    }
+    ops[i].set_server_seq(static_cast<std::uint64_t>(seqs[i]));
+  }
+  return ops;
+}
+
 std::vector<sync::Conflict> OperationLog::conflicts(const ConflictQuery& query) {
   Poco::Data::Session s = m_db.session();
   return FieldStore::conflicts(s, query);

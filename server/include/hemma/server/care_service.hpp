@@ -10,6 +10,7 @@
 // each naming what is wrong; a denied attempt is audited before it throws.
 
 #include <cstdint>
+#include <set>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -95,8 +96,12 @@ class CareService {
   // with its original author and time.
   sync::PushResponse push(const api::Principal& caller, const sync::PushRequest& request, std::int64_t nowMs);
   // A tablet's pull: only the operations of patients in the user's scope,
-  // and of those only entries shared with the user's organisation. Audited
-  // once per patient per page.
+  // and of those only entries shared with the user's organisation. Patients
+  // the device holds that left the scope are named for purging; patients in
+  // scope the device does not hold yet get their history up to the cursor
+  // first (a backfill, paged; the cursor waits until it is done); both only
+  // for a request carrying the device's scope state. Audited once per
+  // patient per page.
   sync::PullResponse pull(const api::Principal& caller, const sync::PullRequest& request, std::int64_t nowMs);
 
   // Account events (logins, failed logins, device registration and
@@ -113,6 +118,8 @@ class CareService {
                    const std::string& purpose = {}, const std::string& emergencyReason = {});
   void record(const api::Principal& caller, const std::string& action, const std::string& patientId,
               const std::string& outcome, const std::string& purpose, bool emergency, std::int64_t nowMs);
+  // One "sync.pull" audit entry per patient sent.
+  void auditPull(const api::Principal& caller, const std::set<std::string>& patientIds, std::int64_t nowMs);
   domain::Patient patientFields(const std::string& patientId);
   domain::CarePlan planOf(const std::string& patientId);
   api::VisitList visitsOf(const std::string& patientId);

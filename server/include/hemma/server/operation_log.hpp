@@ -39,6 +39,11 @@ class OperationLog {
   // server_seq set.
   std::vector<sync::Operation> after(std::uint64_t afterSeq, std::uint32_t limit);
 
+  // Up to `limit` operations of one patient with `afterSeq` < seq <=
+  // `throughSeq`, in seq order, each with server_seq set (a backfill).
+  std::vector<sync::Operation> ofPatient(const std::string& patientId, std::uint64_t afterSeq,
+                                         std::uint64_t throughSeq, std::uint32_t limit);
+
   std::uint64_t lastSeq();
 
   // Conflict records raised by review-on-conflict fields.
