@@ -196,11 +196,17 @@ int run(const Arguments& args) {
   if (command == "status") {
     expectArgs(args, 0, 0, "status");
     const auto s = device.status();
+    if (!s.wipedAt.empty()) {
+      std::cout << "device:       wiped at " << s.wipedAt
+                << " (revoked: nothing is kept; sign in again on a new device id)\n";
+      return 0;
+    }
     std::cout << "device:       " << (s.deviceId.empty() ? "(not enrolled)" : s.deviceId) << "\n"
               << "user:         " << s.userId << "\n"
               << "pending:      " << s.pending << "\n"
               << "rejected:     " << s.rejected << "\n"
               << "cursor:       " << s.cursor << "\n"
+              << "patients:     " << s.heldPatients << "\n"
               << "last success: " << (s.lastSuccess.empty() ? "never" : s.lastSuccess) << "\n"
               << "last error:   " << (s.lastError.empty() ? "none" : s.lastError) << "\n"
               << "failed syncs: " << s.failedSyncs << " since the last success\n";

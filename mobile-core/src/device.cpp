@@ -32,12 +32,14 @@ Device::Device(const std::string& path, Clock& clock) : m_store(path), m_clock(c
   m_counter = metaNumber(m_store, "op_counter");
   const auto offset = m_store.meta("clock_offset");
   m_hlc = sync::HybridClock(metaNumber(m_store, "hlc"), offset && !offset->empty() ? std::stoll(*offset) : 0);
+  m_wiped = m_store.wipedAt().has_value();
 }
 
 void Device::enrol(std::string_view deviceId, std::string_view userId) {
   requireText("device_id", deviceId, sync::kMaxIdBytes);
   requireText("user_id", userId, sync::kMaxIdBytes);
   if (deviceId.find(':') != std::string_view::npos) throw std::invalid_argument("device_id: must not contain ':'");
+  if (m_wiped) throw DeviceWiped();
   if (enrolled()) {
     if (m_deviceId != deviceId || m_userId != userId) {
       throw std::invalid_argument("device_id: this database already belongs to device " + m_deviceId + " of user " +
@@ -73,6 +75,11 @@ api::Principal Device::signIn(Transport& transport, const std::string& username,
   api::RegisterDeviceRequest registration;
   registration.set_device_id(deviceId);
   const api::RegisterDeviceResponse device = transport.registerDevice(registration, session.token());
+  if (m_wiped) {
+    // A fresh start on a wiped database: the server accepted the new id.
+    m_store.eraseMeta("wiped");
+    m_wiped = false;
+  }
   enrol(deviceId, session.principal().user_id());
   m_store.inTransaction([&] {
     m_store.setMeta("device_token", device.token());
@@ -94,6 +101,7 @@ const std::string& Device::requireEnrolled() {
 
 sync::Operation Device::newOperation(std::string_view patientId, std::string_view entityType,
                                      std::string_view entityId) {
+  if (m_wiped) throw DeviceWiped();
   sync::Operation op;
   const std::int64_t now = m_clock.nowMs();
   op.set_id(sync::makeOperationId(requireEnrolled(), ++m_counter));
@@ -230,9 +238,24 @@ sync::Operation Device::removeFromSet(std::string_view patientId, std::string_vi
 std::vector<domain::VisitNote> Device::notes(std::string_view patientId) { return m_store.notes(patientId); }
 
 SyncReport Device::sync(Transport& transport, SyncClient::Options options) {
+  if (m_wiped) {
+    SyncReport report;
+    report.wiped = true;
+    report.error = SyncClient::kWipedError;
+    return report;
+  }
   if (const auto token = m_store.meta("device_token")) transport.setToken(*token);
   SyncClient client(m_store, transport, m_hlc, m_clock, requireEnrolled(), options);
-  return client.run();
+  SyncReport report = client.run();
+  if (report.wiped) {
+    // The store is empty now; so is what this object remembers of it.
+    m_wiped = true;
+    m_deviceId.clear();
+    m_userId.clear();
+    m_counter = 0;
+    m_hlc = sync::HybridClock();
+  }
+  return report;
 }
 
 SyncStatus Device::status() {
@@ -245,6 +268,8 @@ SyncStatus Device::status() {
   status.lastSuccess = m_store.meta("last_sync_ok").value_or("");
   status.lastError = m_store.meta("last_sync_error").value_or("");
   status.failedSyncs = static_cast<int>(metaNumber(m_store, "sync_failures"));
+  status.heldPatients = m_store.heldPatients().size();
+  status.wipedAt = m_store.wipedAt().value_or("");
   return status;
 }
 

@@ -67,7 +67,14 @@ CREATE TABLE IF NOT EXISTS notes(
   hlc INTEGER NOT NULL,
   body BLOB NOT NULL);
 CREATE INDEX IF NOT EXISTS notes_by_patient ON notes(patient_id, hlc);
+CREATE TABLE IF NOT EXISTS held_patients(
+  patient_id TEXT PRIMARY KEY) WITHOUT ROWID;
 )sql";
+
+// Every table, for a wipe.
+constexpr const char* kTables[] = {"meta",     "operations", "field_values", "conflicts", "resolutions",
+                                   "set_adds", "set_removed_adds", "outbox", "rejected", "notes",
+                                   "held_patients"};
 
 std::string serialize(const google::protobuf::MessageLite& message) {
   std::string bytes;
@@ -86,7 +93,9 @@ Message parse(const std::string& bytes, std::string_view what) {
 
 DeviceStore::DeviceStore(const std::string& path) : m_db(path) {
   // A clinician's note must survive a power cut once the app says it is saved.
-  m_db.exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;");
+  // secure_delete: a purged patient's or a wiped device's data is
+  // overwritten, not only unlinked.
+  m_db.exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA secure_delete=ON;");
   m_db.exec(kSchema);
 }
 
@@ -103,6 +112,8 @@ void DeviceStore::setMeta(std::string_view key, std::string_view value) {
       .bind(2, value)
       .run();
 }
+
+void DeviceStore::eraseMeta(std::string_view key) { m_db.query("DELETE FROM meta WHERE key = ?").bind(1, key).run(); }
 
 bool DeviceStore::storeOperation(const sync::Operation& op, bool local) {
   auto q = m_db.query(
@@ -347,6 +358,60 @@ std::size_t DeviceStore::applyRemote(const std::vector<sync::Operation>& ops, st
   for (const auto& op : ops) added += storeOperation(op, false) ? 1 : 0;
   setMeta("cursor", std::to_string(cursor));
   return added;
+}
+
+std::vector<std::string> DeviceStore::heldPatients() {
+  std::vector<std::string> result;
+  auto q = m_db.query("SELECT patient_id FROM held_patients ORDER BY patient_id");
+  while (q.step()) result.push_back(q.text(0));
+  return result;
+}
+
+void DeviceStore::hold(const std::vector<std::string>& patientIds) {
+  auto q = m_db.query("INSERT INTO held_patients(patient_id) VALUES(?) ON CONFLICT DO NOTHING");
+  for (const auto& id : patientIds) q.bind(1, id).runAndReset();
+}
+
+std::size_t DeviceStore::purgePatient(std::string_view patientId) {
+  // The device's own operations still waiting (outbox) or refused (rejected)
+  // are kept; everything else of the patient goes, and what the kept ones
+  // show is derived again from them alone.
+  constexpr const char* kKept = "(SELECT op_id FROM outbox UNION SELECT op_id FROM rejected)";
+  std::vector<sync::Operation> kept;
+  {
+    auto q = m_db.query(std::string("SELECT body FROM operations WHERE patient_id = ? AND id IN ") + kKept +
+                        " ORDER BY hlc, id");
+    q.bind(1, patientId);
+    while (q.step()) kept.push_back(parse<sync::Operation>(q.text(0), "operation"));
+  }
+  m_db.query("DELETE FROM set_removed_adds WHERE add_op_id IN (SELECT add_op_id FROM set_adds WHERE patient_id = ?)")
+      .bind(1, patientId)
+      .run();
+  m_db.query("DELETE FROM set_adds WHERE patient_id = ?").bind(1, patientId).run();
+  m_db.query(
+          "DELETE FROM resolutions WHERE conflict_id IN (SELECT id FROM conflicts WHERE patient_id = ?1) "
+          "OR op_id IN (SELECT id FROM operations WHERE patient_id = ?1)")
+      .bind(1, patientId)
+      .run();
+  m_db.query("DELETE FROM conflicts WHERE patient_id = ?").bind(1, patientId).run();
+  m_db.query("DELETE FROM field_values WHERE patient_id = ?").bind(1, patientId).run();
+  m_db.query("DELETE FROM notes WHERE patient_id = ?").bind(1, patientId).run();
+  m_db.query(std::string("DELETE FROM operations WHERE patient_id = ? AND id NOT IN ") + kKept)
+      .bind(1, patientId)
+      .run();
+  const std::size_t purged = static_cast<std::size_t>(m_db.changes());
+  m_db.query("DELETE FROM held_patients WHERE patient_id = ?").bind(1, patientId).run();
+  for (const auto& op : kept) materialise(op);
+  return purged;
+}
+
+void DeviceStore::wipe(std::string_view atRfc3339) {
+  inTransaction([&] {
+    for (const char* table : kTables) m_db.exec(std::string("DELETE FROM ") + table);
+    setMeta("wiped", atRfc3339);
+  });
+  // Nothing of the old pages left in the write-ahead log or the free list.
+  m_db.exec("PRAGMA wal_checkpoint(TRUNCATE); VACUUM;");
 }
 
 std::vector<sync::Operation> DeviceStore::outbox(std::size_t limit) {

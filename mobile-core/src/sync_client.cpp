@@ -1,6 +1,7 @@
 #include "hemma/mobile/sync_client.hpp"
 
 #include <cstdlib>
+#include <string_view>
 #include <thread>
 
 #include "hemma/sync/protocol.hpp"
@@ -26,7 +27,13 @@ SyncClient::SyncClient(DeviceStore& store, Transport& transport, sync::HybridClo
 
 SyncReport SyncClient::run() {
   SyncReport report;
+  if (m_store.wipedAt()) {
+    report.wiped = true;
+    report.error = kWipedError;
+    return report;
+  }
   std::chrono::milliseconds wait = m_options.backoff;
+  bool revoked = false;
   while (true) {
     ++report.attempts;
     try {
@@ -39,6 +46,7 @@ SyncReport SyncClient::run() {
       report.error = e.what();
     } catch (const ServerError& e) {
       report.error = "server answered " + std::to_string(e.status()) + ": " + e.what();
+      revoked = e.status() == 401 && std::string_view(e.what()) == "device: revoked";
       break;
     }
     if (report.attempts >= m_options.attempts) break;
@@ -48,6 +56,14 @@ SyncReport SyncClient::run() {
       std::this_thread::sleep_for(wait);
     }
     wait *= 2;
+  }
+  if (revoked) {
+    // A lost or stolen tablet: nothing of the patients may stay on it.
+    m_store.wipe(sync::formatRfc3339(m_wallClock.nowMs()));
+    report.ok = false;
+    report.wiped = true;
+    report.error = kWipedError;
+    return report;
   }
   m_store.inTransaction([&] {
     if (report.ok) {
@@ -134,6 +150,14 @@ void SyncClient::pull(SyncReport& report) {
     request.set_device_id(m_deviceId);
     request.set_after_seq(m_store.cursor());
     request.set_limit(m_options.pullPage);
+    auto& scope = *request.mutable_scope();
+    for (auto& id : m_store.heldPatients()) scope.add_held_patient_ids(std::move(id));
+    const std::string backfillPatient = m_store.meta("backfill_patient").value_or("");
+    const auto backfillSeq = m_store.meta("backfill_seq");
+    if (!backfillPatient.empty()) {
+      scope.set_backfill_patient_id(backfillPatient);
+      scope.set_backfill_after_seq(backfillSeq && !backfillSeq->empty() ? std::stoull(*backfillSeq) : 0);
+    }
     sync::PullResponse response = m_transport.pull(request);
     learnServerTime(response.server_time_ms());
 
@@ -142,12 +166,24 @@ void SyncClient::pull(SyncReport& report) {
     sync::Hlc newest = 0;
     for (const auto& op : ops) newest = std::max<sync::Hlc>(newest, op.hlc());
     m_clock.observe(newest, m_wallClock.nowMs());
+    // The page, its cursor and the scope changes it brings: all or nothing.
     report.pulled += m_store.inTransaction([&] {
+      for (const auto& id : response.purge_patient_ids()) {
+        m_store.purgePatient(id);
+        ++report.purged;
+      }
       const std::size_t added = m_store.applyRemote(ops, response.next_cursor());
+      m_store.hold({response.scoped_patient_ids().begin(), response.scoped_patient_ids().end()});
+      m_store.setMeta("backfill_patient", response.backfill_patient_id());
+      m_store.setMeta("backfill_seq", std::to_string(response.backfill_cursor()));
       m_store.setMeta("hlc", std::to_string(m_clock.last()));
       return added;
     });
-    if (!response.has_more() || ops.empty()) return;
+    const bool progressed = !ops.empty() || response.next_cursor() != request.after_seq() ||
+                            response.purge_patient_ids_size() > 0 || response.scoped_patient_ids_size() > 0 ||
+                            response.backfill_patient_id() != scope.backfill_patient_id() ||
+                            response.backfill_cursor() != scope.backfill_after_seq();
+    if (!response.has_more() || !progressed) return;
   }
 }
 

@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include <deque>
+#include <optional>
 
 #include "hemma/mobile/device.hpp"
 #include "hemma/sync/hlc.hpp"
@@ -49,13 +50,61 @@ class ScriptedTransport final : public mobile::Transport {
     }
     return response;
   }
+  // Pulls answer these pages in turn (then nothing), or throw `pullError`.
+  std::deque<sync::PullResponse> pages;
+  std::vector<sync::PullRequest> pullRequests;
+  std::optional<mobile::ServerError> pullError;
+
   sync::PullResponse pull(const sync::PullRequest& request) override {
+    pullRequests.push_back(request);
+    if (pullError) throw *pullError;
+    if (!pages.empty()) {
+      auto page = pages.front();
+      pages.pop_front();
+      return page;
+    }
     sync::PullResponse response;
     response.set_next_cursor(request.after_seq());
     response.set_server_time_ms(serverTimeMs);
     return response;
   }
 };
+
+// An operation written elsewhere, as the server sends it.
+sync::Operation remoteNote(const std::string& patient, const std::string& id, std::uint64_t seq) {
+  sync::Operation op;
+  op.set_id("other:" + id);
+  op.set_author_id("colleague");
+  op.set_device_id("other");
+  op.set_hlc(sync::makeHlc(1'700'000'000'000, 0) + seq);
+  op.set_patient_id(patient);
+  op.set_entity_type("visit_note");
+  op.set_entity_id(op.id());
+  op.set_recorded_at("2023-11-14T22:13:20Z");
+  op.set_server_seq(seq);
+  auto& note = *op.mutable_append()->mutable_note();
+  note.set_id(op.id());
+  note.set_patient_id(patient);
+  note.set_author_id("colleague");
+  note.set_text("note " + id);
+  return op;
+}
+
+sync::Operation remoteWrite(const std::string& patient, const std::string& value, std::uint64_t seq) {
+  sync::Operation op;
+  op.set_id("other:w" + std::to_string(seq));
+  op.set_author_id("colleague");
+  op.set_device_id("other");
+  op.set_hlc(sync::makeHlc(1'700'000'000'000, 0) + seq);
+  op.set_patient_id(patient);
+  op.set_entity_type("patient");
+  op.set_entity_id(patient);
+  op.set_recorded_at("2023-11-14T22:13:20Z");
+  op.set_server_seq(seq);
+  op.mutable_write()->set_field("access_notes");
+  op.mutable_write()->set_value(value);
+  return op;
+}
 
 }  // namespace
 
@@ -150,4 +199,134 @@ TEST_CASE("a tablet whose clock runs an hour ahead is corrected and its skewed o
   // Later edits are stamped with the corrected clock, not an hour ahead.
   const auto later = device.writeNote("p1", "", "after the correction");
   CHECK(device.store().outbox(10).at(0).hlc() < sync::makeHlc(serverNow + 1000, 0));
+}
+
+TEST_CASE("a backfill's progress and the patients held are sent with every pull and stored with each page") {
+  FixedClock clock(1'800'000'000'000);
+  mobile::Device device(":memory:", clock);
+  device.enrol("tab", "nurse");
+
+  ScriptedTransport transport;
+  sync::PullResponse first;  // p1 arrives whole; p2's backfill is cut at seq 3
+  *first.add_operations() = remoteNote("p1", "a", 1);
+  *first.add_operations() = remoteNote("p2", "b", 3);
+  first.add_scoped_patient_ids("p1");
+  first.set_backfill_patient_id("p2");
+  first.set_backfill_cursor(3);
+  first.set_next_cursor(0);
+  first.set_has_more(true);
+  sync::PullResponse second;  // p2 complete, then the ordinary page
+  *second.add_operations() = remoteNote("p2", "c", 5);
+  *second.add_operations() = remoteNote("p2", "d", 9);
+  second.add_scoped_patient_ids("p2");
+  second.set_next_cursor(9);
+  transport.pages = {first, second};
+
+  const auto report = device.sync(transport);
+  REQUIRE(report.ok);
+  CHECK(report.pulled == 4);
+  REQUIRE(transport.pullRequests.size() == 2);
+  CHECK(transport.pullRequests[0].has_scope());
+  CHECK(transport.pullRequests[0].scope().held_patient_ids_size() == 0);
+  CHECK(transport.pullRequests[0].scope().backfill_patient_id().empty());
+  CHECK(transport.pullRequests[1].scope().backfill_patient_id() == "p2");
+  CHECK(transport.pullRequests[1].scope().backfill_after_seq() == 3);
+  CHECK(transport.pullRequests[1].scope().held_patient_ids_size() == 1);
+  CHECK(device.store().heldPatients() == std::vector<std::string>{"p1", "p2"});
+  CHECK(device.status().cursor == 9);
+
+  // The next run names both and no backfill.
+  REQUIRE(device.sync(transport).ok);
+  const auto& third = transport.pullRequests.back();
+  CHECK(third.scope().held_patient_ids_size() == 2);
+  CHECK(third.scope().backfill_patient_id().empty());
+  CHECK(third.after_seq() == 9);
+}
+
+TEST_CASE("a purge deletes the patient's data but keeps the device's own refused and pending operations") {
+  FixedClock clock(1'800'000'000'000);
+  mobile::Device device(":memory:", clock);
+  device.enrol("tab", "nurse");
+
+  ScriptedTransport transport;
+  sync::PullResponse page;
+  *page.add_operations() = remoteNote("p1", "a", 1);
+  *page.add_operations() = remoteWrite("p1", "key under the mat", 2);
+  *page.add_operations() = remoteNote("p2", "b", 3);
+  page.add_scoped_patient_ids("p1");
+  page.add_scoped_patient_ids("p2");
+  page.set_next_cursor(3);
+  transport.pages = {page};
+  REQUIRE(device.sync(transport).ok);
+  REQUIRE(device.notes("p1").size() == 1);
+  REQUIRE(device.field("p1", "patient", "p1", "access_notes"));
+
+  // One local note is refused by the server, another waits in the outbox.
+  device.writeNote("p1", "", "refused");
+  transport.rejectCodes = {sync::OperationRejection::FORBIDDEN};
+  sync::PullResponse purge;
+  purge.add_purge_patient_ids("p1");
+  purge.set_next_cursor(3);
+  transport.pages = {purge};
+  const auto report = device.sync(transport);
+  REQUIRE(report.ok);
+  CHECK(report.purged == 1);
+  CHECK(report.rejected == 1);
+  CHECK_FALSE(device.field("p1", "patient", "p1", "access_notes"));
+  const auto notes = device.notes("p1");
+  REQUIRE(notes.size() == 1);
+  CHECK(notes[0].text() == "refused");
+  CHECK(device.rejected().size() == 1);
+  CHECK(device.notes("p2").size() == 1);
+  CHECK(device.store().heldPatients() == std::vector<std::string>{"p2"});
+
+  // A pending write survives a purge too (the store's own rule).
+  device.writeNote("p2", "", "pending");
+  device.store().inTransaction([&] { device.store().purgePatient("p2"); });
+  REQUIRE(device.notes("p2").size() == 1);
+  CHECK(device.notes("p2")[0].text() == "pending");
+  CHECK(device.status().pending == 1);
+}
+
+TEST_CASE("only a revoked device wipes itself; expired tokens and other refusals keep everything") {
+  FixedClock clock(1'800'000'000'000);
+  mobile::Device device(":memory:", clock);
+  device.enrol("tab", "nurse");
+  device.store().setMeta("device_token", "secret");
+  device.writeNote("p1", "", "kept");
+
+  ScriptedTransport transport;
+  for (const auto& [status, message] : std::vector<std::pair<int, std::string>>{
+           {401, "token: expired"},
+           {401, "token: malformed"},
+           {401, "device: token replaced"},
+           {403, "device: revoked"},
+           {401, "device: revoked (not quite)"}}) {
+    transport.pullError = mobile::ServerError(status, message);
+    const auto report = device.sync(transport);
+    CHECK_FALSE(report.ok);
+    CHECK_FALSE(report.wiped);
+    CHECK(device.notes().size() == 1);
+    CHECK(device.store().meta("device_token") == "secret");
+  }
+
+  transport.pullError = mobile::ServerError(401, "device: revoked");
+  const auto report = device.sync(transport);
+  CHECK_FALSE(report.ok);
+  CHECK(report.wiped);
+  CHECK(report.error == mobile::SyncClient::kWipedError);
+  CHECK(device.notes().empty());
+  CHECK(device.store().operationCount() == 0);
+  CHECK_FALSE(device.store().meta("device_token"));
+  CHECK_FALSE(device.store().meta("last_sync_error"));
+  CHECK(device.status().wipedAt == "2027-01-15T08:00:00.000Z");
+  CHECK(device.wiped());
+
+  // No more contact with the server, no more writes.
+  const std::size_t calls = transport.pullRequests.size();
+  const auto again = device.sync(transport);
+  CHECK(again.wiped);
+  CHECK(transport.pullRequests.size() == calls);
+  CHECK_THROWS_AS(device.writeNote("p1", "", "more"), mobile::DeviceWiped);
+  CHECK_THROWS_AS(device.enrol("tab-2", "nurse"), mobile::DeviceWiped);
 }

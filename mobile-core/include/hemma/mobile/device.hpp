@@ -28,6 +28,15 @@ struct SyncStatus {
   std::string lastSuccess;   // RFC 3339, empty if never
   std::string lastError;     // empty after a successful sync
   int failedSyncs = 0;       // failed sync runs since the last success
+  std::size_t heldPatients = 0;  // patients whose history the device holds
+  std::string wipedAt;       // RFC 3339 when the revoked device wiped itself; empty if not
+};
+
+// The device was revoked and has wiped itself: it neither records nor syncs
+// until someone signs in again under a new device id.
+class DeviceWiped : public std::runtime_error {
+ public:
+  DeviceWiped() : std::runtime_error(SyncClient::kWipedError) {}
 };
 
 class Device {
@@ -38,7 +47,8 @@ class Device {
 
   // Registers this database to a device id and a user, once. Calling it again
   // with the same values is harmless; different values throw
-  // std::invalid_argument (a tablet belongs to one user).
+  // std::invalid_argument (a tablet belongs to one user). Throws DeviceWiped
+  // on a wiped database (use signIn).
   void enrol(std::string_view deviceId, std::string_view userId);
   bool enrolled();
 
@@ -47,7 +57,8 @@ class Device {
   // sync. Afterwards the tablet works offline. Throws TransportError /
   // ServerError (e.g. 401 "login: wrong username or password") and
   // std::invalid_argument when this database belongs to another device or
-  // user.
+  // user. On a wiped database (a revoked device) it starts afresh; the
+  // server refuses the revoked device id, so a new one is needed.
   api::Principal signIn(Transport& transport, const std::string& username, const std::string& password,
                         const std::string& deviceId);
   // The signed-in user (empty fields before sign-in).
@@ -87,7 +98,11 @@ class Device {
     return m_store.set(patientId, entityType, entityId, setName);
   }
 
+  // A revoked device wipes itself here (SyncReport::wiped); afterwards every
+  // write throws DeviceWiped and sync answers SyncClient::kWipedError without
+  // contacting the server.
   SyncReport sync(Transport& transport, SyncClient::Options options = {});
+  bool wiped() { return m_wiped; }
   SyncStatus status();
   std::vector<RejectedOperation> rejected() { return m_store.rejected(); }
 
@@ -107,6 +122,7 @@ class Device {
   std::string m_deviceId;
   std::string m_userId;
   std::uint64_t m_counter = 0;
+  bool m_wiped = false;
 };
 
 }  // namespace hemma::mobile

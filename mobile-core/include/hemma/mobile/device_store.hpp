@@ -59,6 +59,7 @@ class DeviceStore {
   // Key/value settings: device id, user, clock state, sync state.
   std::optional<std::string> meta(std::string_view key);
   void setMeta(std::string_view key, std::string_view value);
+  void eraseMeta(std::string_view key);
 
   // Runs `fn` in one transaction: all of it is stored, or none.
   template <typename Fn>
@@ -81,6 +82,26 @@ class DeviceStore {
   // e.g. this device's own) and advances the pull cursor to `cursor`.
   // Returns how many were new to this device.
   std::size_t applyRemote(const std::vector<sync::Operation>& ops, std::uint64_t cursor);
+
+  // Scope (protocol version 2). The patients whose history up to the cursor
+  // this device holds in full, sorted.
+  std::vector<std::string> heldPatients();
+  // Precondition for the next two: inside inTransaction().
+  // Notes that the patients' history up to the cursor has arrived.
+  void hold(const std::vector<std::string>& patientIds);
+  // Deletes what the device holds of a patient who left the user's scope:
+  // every operation, note, field, conflict and set entry, except the
+  // device's own operations still in the outbox or in the rejected list (a
+  // clinician's write is never silently lost); those stay, with their notes
+  // and fields as they alone make them. Returns how many operations went.
+  std::size_t purgePatient(std::string_view patientId);
+
+  // Deletes everything (every table, every setting, the device token) and
+  // keeps only the setting "wiped" with `atRfc3339`: a revoked device. Deleted
+  // content is overwritten (secure_delete) and the file compacted.
+  void wipe(std::string_view atRfc3339);
+  // When the store was wiped, or nullopt.
+  std::optional<std::string> wipedAt() { return meta("wiped"); }
 
   // The oldest `limit` outbox operations, in the order they were made.
   std::vector<sync::Operation> outbox(std::size_t limit);

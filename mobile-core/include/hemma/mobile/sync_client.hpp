@@ -26,6 +26,8 @@ struct SyncReport {
   std::size_t duplicates = 0;  // acknowledged, the server had them already
   std::size_t rejected = 0;    // refused by the server, kept in the store with the reason
   std::size_t pulled = 0;      // operations received that were new to this device
+  std::size_t purged = 0;      // patients deleted from the device (they left the user's scope)
+  bool wiped = false;          // the device was revoked: all its data is deleted, it syncs no more
   int attempts = 0;            // rounds tried, 1 when the first one succeeded
   std::string error;           // why the run stopped, when !ok
 };
@@ -54,7 +56,18 @@ class SyncClient {
   // retries as the options say. Never throws for network or server errors:
   // they end up in the report and in the store's sync state
   // ("last_sync_ok", "last_sync_error", "sync_failures").
+  //
+  // A pull applies the server's scope changes in the page's transaction:
+  // patients to purge are deleted (DeviceStore::purgePatient), patients whose
+  // history arrived in full are held from then on.
+  //
+  // When the server answers 401 "device: revoked" (and only then: an expired
+  // or garbled token is an ordinary error), the store is wiped
+  // (DeviceStore::wipe) and the report says `wiped`. A wiped store is never
+  // synced again: run() answers kWipedError at once.
   SyncReport run();
+
+  static constexpr const char* kWipedError = "device: revoked and wiped; sign in again on a new device id";
 
  private:
   void push(SyncReport& report);
