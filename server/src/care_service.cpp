@@ -478,6 +478,7 @@ api::PlanChangeProposal CareService::propose(const api::Principal& caller, const
   stored.set_proposed_value(proposal.proposed_value());
   const auto current = m_log.field({patientId, proposal.entity_type(), proposal.entity_id(), proposal.field()});
   stored.set_current_value(current ? current->value : "");
+  stored.set_base_hlc(current ? current->hlc : 0);
   stored.set_reason(proposal.reason());
   stored.set_status(api::PlanChangeProposal::PENDING);
   stored.set_created_at(sync::formatRfc3339(nowMs));
@@ -509,15 +510,27 @@ api::PlanChangeProposal CareService::decideProposal(const api::Principal& caller
                      api::PlanChangeProposal::Status_Name(proposal->status()));
   }
   if (!sign && reason.empty()) throw BadRequest("reason: a rejection needs a reason");
-  if (sign) {
-    m_sync.writeField(caller.user_id(), proposal->patient_id(), proposal->entity_type(), proposal->entity_id(),
-                      proposal->field(), proposal->proposed_value(), nowMs);
-  }
+  const api::PlanChangeProposal pending = *proposal;
   proposal->set_status(sign ? api::PlanChangeProposal::SIGNED : api::PlanChangeProposal::REJECTED);
   proposal->set_decided_by(caller.user_id());
   proposal->set_decision_reason(reason);
   proposal->set_decided_at(sync::formatRfc3339(nowMs));
-  m_domain.updateProposal(*proposal);
+  // Claim the decision first, so two physicians deciding at once cannot both
+  // act; give it back if the plan write fails.
+  if (!m_domain.claimProposal(*proposal)) throw BadRequest("proposal " + proposalId + ": already decided");
+  if (sign) {
+    try {
+      // Written against the version the nurse saw: a change made since then
+      // raises a conflict record instead of being overwritten unseen.
+      m_sync.writeFields(caller.user_id(), pending.patient_id(),
+                         {{pending.entity_type(), pending.entity_id(), pending.field(), pending.proposed_value(),
+                           pending.base_hlc()}},
+                         nowMs);
+    } catch (...) {
+      m_domain.updateProposal(pending);
+      throw;
+    }
+  }
   return *proposal;
 }
 
@@ -588,16 +601,29 @@ sync::PushResponse CareService::push(const api::Principal& caller, const sync::P
   if (request.device_id() != caller.device_id()) {
     throw Forbidden("device_id: " + request.device_id() + " is not the device this token belongs to");
   }
-  std::map<std::string, Decision> decisions;
+  std::map<std::pair<std::string, Action>, Decision> decisions;
   auto allowed = [&](const sync::Operation& op) -> std::optional<std::string> {
     if (op.author_id() != caller.user_id()) return "author_id: " + op.author_id() + " is not this device's user";
-    auto it = decisions.find(op.patient_id());
+    // The same rules as the web: a tablet may not edit the plan or the team
+    // unless its user's role may.
+    Action action = Action::SyncPatient;
+    if (op.has_write() && !op.write().resolves_conflict_id().empty()) {
+      action = Action::ResolveConflict;
+    } else if (op.entity_type() == "care_plan_goal" || op.entity_type() == "care_plan_activity") {
+      action = Action::EditPlan;
+    } else if (op.entity_type() == "care_team") {
+      action = Action::ManageCareTeam;
+    }
+    const auto key = std::make_pair(op.patient_id(), action);
+    auto it = decisions.find(key);
     if (it == decisions.end()) {
-      it = decisions.emplace(op.patient_id(), decide(caller, Action::SyncPatient, op.patient_id(),
-                                                     context(caller, op.patient_id(), nowMs)))
+      it = decisions.emplace(key, decide(caller, action, op.patient_id(), context(caller, op.patient_id(), nowMs)))
                .first;
     }
-    if (!it->second.allowed) return "patient_id: " + it->second.reason;
+    if (!it->second.allowed) {
+      return (action == Action::SyncPatient ? "patient_id: " : std::string(actionName(action)) + ": ") +
+             it->second.reason;
+    }
     return std::nullopt;
   };
   sync::PushResponse response = m_sync.push(request, nowMs, allowed);

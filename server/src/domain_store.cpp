@@ -356,6 +356,18 @@ void DomainStore::updateProposal(const api::PlanChangeProposal& proposal) {
   s << "UPDATE proposals SET status = ?, body = ? WHERE id = ?", use(status), use(body), use(id), now;
 }
 
+bool DomainStore::claimProposal(const api::PlanChangeProposal& decided) {
+  Poco::Data::Session s = m_db.session();
+  std::string id = decided.id();
+  int status = decided.status();
+  int pending = api::PlanChangeProposal::PENDING;
+  auto body = toBlob(decided);
+  Poco::Data::Statement update(s);
+  update << "UPDATE proposals SET status = ?, body = ? WHERE id = ? AND status = ?", use(status), use(body), use(id),
+      use(pending);
+  return update.execute() > 0;
+}
+
 std::optional<api::PlanChangeProposal> DomainStore::proposal(const std::string& id) {
   Poco::Data::Session s = m_db.session();
   std::vector<Poco::Data::BLOB> bodies;

@@ -172,6 +172,28 @@ std::vector<sync::Operation> OperationLog::entries(const std::string& patientId)
   return ops;
 }
 
+std::uint64_t OperationLog::newestHlc() {
+  Poco::Data::Session s = m_db.session();
+  Poco::Int64 hlc = 0;
+  s << "SELECT coalesce(max(hlc), 0) FROM operations", into(hlc), now;
+  return static_cast<std::uint64_t>(hlc);
+}
+
+std::optional<sync::Operation> OperationLog::operation(const std::string& id) {
+  Poco::Data::Session s = m_db.session();
+  std::vector<Poco::Int64> seqs;
+  std::vector<Poco::Data::BLOB> bodies;
+  std::string key = id;
+  s << "SELECT seq, body FROM operations WHERE op_id = ?", into(seqs), into(bodies), use(key), now;
+  if (seqs.empty()) return std::nullopt;
+  sync::Operation op;
+  if (!op.ParseFromArray(bodies[0].rawContent(), static_cast<int>(bodies[0].size()))) {
+    throw std::runtime_error("operation log: stored operation " + std::to_string(seqs[0]) + " is corrupt");
+  }
+  op.set_server_seq(static_cast<std::uint64_t>(seqs[0]));
+  return op;
+}
+
 std::uint64_t OperationLog::lastSeq() {
   Poco::Data::Session s = m_db.session();
   Poco::Int64 seq = 0;

@@ -3,6 +3,7 @@
 #include <Poco/Net/HTTPRequestHandler.h>
 #include <Poco/Net/HTTPServerRequest.h>
 #include <Poco/Net/HTTPServerResponse.h>
+#include <Poco/Exception.h>
 #include <Poco/URI.h>
 #include <Poco/Util/Application.h>
 
@@ -25,12 +26,13 @@ using Poco::Net::HTTPServerResponse;
 class Call {
  public:
   Call(const Services& s, HTTPServerRequest& in, HTTPServerResponse& out, std::vector<std::string> pathParams)
-      : services(s),
-        request(in),
-        response(out),
-        params(std::move(pathParams)),
-        now(s.nowMs()),
-        m_query(Poco::URI(request.getURI()).getQueryParameters()) {}
+      : services(s), request(in), response(out), params(std::move(pathParams)), now(s.nowMs()) {
+    try {
+      m_query = Poco::URI(request.getURI()).getQueryParameters();
+    } catch (const Poco::SyntaxException&) {
+      throw HttpError(400, "query: not a valid URI query");
+    }
+  }
 
   const Services& services;
   HTTPServerRequest& request;
@@ -50,6 +52,7 @@ class Call {
 
   template <typename Message>
   Message body() {
+    m_bodyRead = true;
     Message message;
     m_format = requestFormat(request);
     parseBody(readBody(request, sync::kMaxRequestBytes), m_format, message);
@@ -57,7 +60,12 @@ class Call {
   }
 
   void send(const google::protobuf::Message& message) {
+    closeIfBodyUnread();
     sendMessage(response, message, responseFormat(request, m_format));
+  }
+  void sendPage(const std::string& contentType, const std::string& text) {
+    closeIfBodyUnread();
+    sendText(response, contentType, text);
   }
 
   std::string query(const std::string& name, const std::string& fallback = {}) const {
@@ -92,6 +100,15 @@ class Call {
   std::string emergencyReason() const { return request.get("X-Hemma-Emergency-Reason", ""); }
 
  private:
+  // A body this route did not read must not be taken for the next request
+  // on a kept-alive connection.
+  void closeIfBodyUnread() {
+    const bool hasBody = request.hasContentLength() ? request.getContentLength64() > 0
+                                                    : request.getChunkedTransferEncoding();
+    if (hasBody && !m_bodyRead) response.setKeepAlive(false);
+  }
+
+  bool m_bodyRead = false;
   Poco::URI::QueryParameters m_query;
   std::optional<api::Principal> m_caller;
   BodyFormat m_format = BodyFormat::Json;
@@ -164,11 +181,11 @@ struct Route {
 
 // The API. Each entry is one thin handler: authenticate, parse, call, answer.
 const Route kRoutes[] = {
-    {"GET", "/", [](Call& c) { sendText(c.response, "text/html; charset=utf-8", kIndexPage); }, true},
+    {"GET", "/", [](Call& c) { c.sendPage("text/html; charset=utf-8", kIndexPage); }, true},
     {"GET", "/api/v1/health",
      [](Call& c) {
-       sendText(c.response, "application/json",
-                "{\"status\":\"ok\",\"protocolVersion\":" + std::to_string(sync::kProtocolVersion) + "}");
+       c.sendPage("application/json",
+                  "{\"status\":\"ok\",\"protocolVersion\":" + std::to_string(sync::kProtocolVersion) + "}");
      },
      true},
 

@@ -1,5 +1,7 @@
 #include "hemma/server/sync_service.hpp"
 
+#include <set>
+
 #include "hemma/sync/hlc.hpp"
 #include "hemma/sync/merge_rules.hpp"
 #include "hemma/sync/operation.hpp"
@@ -20,7 +22,7 @@ void checkVersion(std::uint32_t version) {
 }  // namespace
 
 SyncService::SyncService(OperationLog& log, std::string serverDeviceId)
-    : m_log(log), m_serverDeviceId(std::move(serverDeviceId)) {}
+    : m_log(log), m_serverDeviceId(std::move(serverDeviceId)), m_clock(log.newestHlc()) {}
 
 sync::PushResponse SyncService::push(const sync::PushRequest& request, std::int64_t nowMs,
                                      const PushFilter& allowed) {
@@ -36,6 +38,21 @@ sync::PushResponse SyncService::push(const sync::PushRequest& request, std::int6
   const sync::Hlc newestAccepted = sync::makeHlc(nowMs + sync::kMaxClockSkewMs, sync::kHlcCounterMask);
 
   std::vector<const sync::Operation*> valid;
+  std::set<std::string> seen;
+  // A resolution must name a conflict of the very field it writes: the
+  // overwritten write it names is stored already or earlier in this batch.
+  auto resolvesOwnField = [&](const sync::Operation& op) {
+    const std::string& conflictId = op.write().resolves_conflict_id();
+    const std::string loserId = conflictId.substr(std::min(conflictId.size(), sync::kConflictIdPrefix.size()));
+    std::optional<sync::Operation> loser;
+    for (const auto* earlier : valid) {
+      if (earlier->id() == loserId) loser = *earlier;
+    }
+    if (!loser) loser = m_log.operation(loserId);
+    return loser && loser->has_write() && loser->patient_id() == op.patient_id() &&
+           loser->entity_type() == op.entity_type() && loser->entity_id() == op.entity_id() &&
+           loser->write().field() == op.write().field();
+  };
   for (int i = 0; i < request.operations_size(); ++i) {
     const sync::Operation& op = request.operations(i);
     auto reject = [&](sync::OperationRejection::Code code, std::string reason) {
@@ -48,6 +65,11 @@ sync::PushResponse SyncService::push(const sync::PushRequest& request, std::int6
       reject(sync::OperationRejection::INVALID, *problem);
     } else if (auto unruled = sync::checkPolicy(op)) {
       reject(sync::OperationRejection::INVALID, *unruled);
+    } else if (!seen.insert(op.id()).second) {
+      reject(sync::OperationRejection::INVALID, "id: appears twice in this push");
+    } else if (op.has_write() && !op.write().resolves_conflict_id().empty() && !resolvesOwnField(op)) {
+      reject(sync::OperationRejection::INVALID,
+             "write.resolves_conflict_id: " + op.write().resolves_conflict_id() + " is not a conflict of this field");
     } else if (op.device_id() != request.device_id()) {
       reject(sync::OperationRejection::FORBIDDEN, "device_id: differs from the pushing device " + request.device_id());
     } else if (auto forbidden = allowed ? allowed(op) : std::nullopt) {
@@ -124,8 +146,14 @@ std::vector<sync::Operation> SyncService::writeOperations(const std::string& aut
     auto& write = *op.mutable_write();
     write.set_field(change.field);
     write.set_value(change.value);
-    const auto current = m_log.field({patientId, change.entityType, change.entityId, change.field});
-    write.set_base_hlc(std::min<std::uint64_t>(current ? current->hlc : 0, op.hlc() - 1));
+    std::uint64_t base = 0;
+    if (change.baseHlc) {
+      base = *change.baseHlc;
+    } else {
+      const auto current = m_log.field({patientId, change.entityType, change.entityId, change.field});
+      base = current ? current->hlc : 0;
+    }
+    write.set_base_hlc(std::min<std::uint64_t>(base, op.hlc() - 1));
     write.set_resolves_conflict_id(resolvesConflictId);
     const std::string where = changes.size() > 1 ? change.entityType + "." + change.field + ": " : "";
     if (auto problem = sync::validateOperation(op)) throw BadRequest(where + *problem);

@@ -72,6 +72,9 @@ class DomainStore {
 
   std::string addProposal(api::PlanChangeProposal proposal);
   void updateProposal(const api::PlanChangeProposal& proposal);
+  // Stores `decided` (a decision on a pending proposal) only if the proposal
+  // is still pending: false when someone decided it first.
+  bool claimProposal(const api::PlanChangeProposal& decided);
   std::optional<api::PlanChangeProposal> proposal(const std::string& id);
   // Pending proposals of the given patients (all patients when empty list
   // and `all` is true).

@@ -45,6 +45,11 @@ class OperationLog {
                                          std::uint64_t throughSeq, std::uint32_t limit);
 
   std::uint64_t lastSeq();
+  // The newest clock value stored (0 when empty): the server's own clock
+  // starts after it, so its writes order after everything it holds.
+  std::uint64_t newestHlc();
+  // The stored operation with this id, if any.
+  std::optional<sync::Operation> operation(const std::string& id);
 
   // Conflict records raised by review-on-conflict fields.
   std::vector<sync::Conflict> conflicts(const ConflictQuery& query);

@@ -65,6 +65,8 @@ class SyncService {
     std::string entityId;
     std::string field;
     std::string value;
+    // The version the author saw; default: the field's current version.
+    std::optional<std::uint64_t> baseHlc = std::nullopt;
   };
   // Several writes by one author about one patient, all or none: every
   // change is checked before any is stored, and they are stored in one
