@@ -178,13 +178,13 @@ void DeviceStore::materialise(const sync::Operation& op) {
   }
 }
 
-void DeviceStore::materialiseWrite(const sync::Operation& op) {
+void DeviceStore::materialiseWrite(const sync::Operation& op, bool recordResolution) {
   const auto& write = op.write();
   const auto policy = sync::policyFor(op.entity_type(), write.field());
   if (!policy || (*policy != sync::MergePolicy::LastWriterWins && *policy != sync::MergePolicy::ReviewOnConflict)) {
     return;  // The server refuses such operations; nothing to show.
   }
-  if (!write.resolves_conflict_id().empty()) {
+  if (recordResolution && !write.resolves_conflict_id().empty()) {
     m_db.query("INSERT INTO resolutions(conflict_id, op_id) VALUES(?, ?) ON CONFLICT DO NOTHING")
         .bind(1, write.resolves_conflict_id())
         .bind(2, op.id())
@@ -196,8 +196,11 @@ void DeviceStore::materialiseWrite(const sync::Operation& op) {
   sync::FieldLocation location{op.patient_id(), op.entity_type(), op.entity_id(), write.field()};
   sync::FieldHistory history(location, *policy);
   {
+    // Writes the server refused are not part of the record: they show in
+    // the rejected list only.
     auto q = m_db.query(
-        "SELECT body FROM operations WHERE patient_id = ? AND entity_type = ? AND entity_id = ? AND field = ?");
+        "SELECT body FROM operations WHERE patient_id = ? AND entity_type = ? AND entity_id = ? AND field = ? "
+        "AND id NOT IN (SELECT op_id FROM rejected)");
     q.bind(1, location.patientId).bind(2, location.entityType).bind(3, location.entityId).bind(4, location.field);
     while (q.step()) {
       const auto stored = parse<sync::Operation>(q.text(0), "operation");
@@ -231,6 +234,15 @@ void DeviceStore::materialiseWrite(const sync::Operation& op) {
         .run();
   }
 
+  if (!history.winner()) {
+    m_db.query("DELETE FROM field_values WHERE patient_id = ? AND entity_type = ? AND entity_id = ? AND field = ?")
+        .bind(1, location.patientId)
+        .bind(2, location.entityType)
+        .bind(3, location.entityId)
+        .bind(4, location.field)
+        .run();
+    return;
+  }
   const sync::WriteVersion& winner = *history.winner();
   m_db.query(
           "INSERT INTO field_values(patient_id, entity_type, entity_id, field, value, hlc, op_id, author_id, merged) "
@@ -469,6 +481,18 @@ void DeviceStore::reject(const std::vector<sync::OperationRejection>& rejections
           .bind(1, rejection.operation_id())
           .bind(2, rejection.reason())
           .run();
+      // Take the refused change out of what the device shows as the record;
+      // it stays readable in the rejected list.
+      auto q = m_db.query("SELECT body FROM operations WHERE id = ?");
+      q.bind(1, rejection.operation_id());
+      if (!q.step()) continue;
+      const auto op = parse<sync::Operation>(q.text(0), "operation");
+      if (op.has_append() && op.append().has_note()) {
+        m_db.query("DELETE FROM notes WHERE id = ?").bind(1, op.append().note().id()).run();
+      } else if (op.has_write()) {
+        m_db.query("DELETE FROM resolutions WHERE op_id = ?").bind(1, op.id()).run();
+        materialiseWrite(op, false);
+      }
     }
   });
 }

@@ -171,7 +171,10 @@ TEST_CASE("a rejected operation leaves the outbox but is kept with its reason") 
   REQUIRE(rejected.size() == 1);
   CHECK(rejected[0].reason == "scripted");
   CHECK(rejected[0].operation.append().note().text() == "kept");
-  CHECK(device.notes().size() == 2);  // the nurse still sees what she wrote
+  // The refused note is not part of the record; the nurse reads it, with the
+  // reason, in the rejected list.
+  REQUIRE(device.notes().size() == 1);
+  CHECK(device.notes()[0].text() == "sent");
 }
 
 TEST_CASE("a tablet whose clock runs an hour ahead is corrected and its skewed operation restamped") {
@@ -329,4 +332,33 @@ TEST_CASE("only a revoked device wipes itself; expired tokens and other refusals
   CHECK(transport.pullRequests.size() == calls);
   CHECK_THROWS_AS(device.writeNote("p1", "", "more"), mobile::DeviceWiped);
   CHECK_THROWS_AS(device.enrol("tab-2", "nurse"), mobile::DeviceWiped);
+}
+
+TEST_CASE("a refused field write stops showing as the field's value") {
+  FixedClock clock(1'800'000'000'000);
+  mobile::Device device(":memory:", clock);
+  device.enrol("tab", "nurse");
+  ScriptedTransport transport;
+  transport.serverTimeMs = clock.m_now;
+
+  device.writeField("p1", "medication", "med-1", "dose", "5 mg");
+  REQUIRE(device.sync(transport).ok);
+  device.writeField("p1", "medication", "med-1", "dose", "500 mg");
+  device.writeField("p1", "medication", "med-2", "dose", "1 g");
+  transport.rejectCodes = {sync::OperationRejection::FORBIDDEN, sync::OperationRejection::FORBIDDEN};
+  const auto report = device.sync(transport);
+  REQUIRE(report.ok);
+  CHECK(report.rejected == 2);
+
+  const auto dose = device.field("p1", "medication", "med-1", "dose");
+  REQUIRE(dose);
+  CHECK(dose->value == "5 mg");
+  CHECK_FALSE(device.field("p1", "medication", "med-2", "dose"));
+  CHECK(device.rejected().size() == 2);
+
+  // The next edit is based on what the record holds, and goes through.
+  device.writeField("p1", "medication", "med-1", "dose", "2.5 mg");
+  CHECK(device.store().outbox(10).at(0).write().base_hlc() == dose->hlc);
+  REQUIRE(device.sync(transport).ok);
+  CHECK(device.field("p1", "medication", "med-1", "dose")->value == "2.5 mg");
 }

@@ -109,7 +109,8 @@ class DeviceStore {
   // Removes acknowledged operations from the outbox and notes their server
   // sequence numbers. One transaction.
   void acknowledge(const std::vector<sync::OperationAck>& acks);
-  // Moves rejected operations out of the outbox into the rejected list.
+  // Moves rejected operations out of the outbox into the rejected list, and
+  // out of the notes and fields the device shows (set changes excepted).
   void reject(const std::vector<sync::OperationRejection>& rejections);
   // Replaces an outbox operation by a restamped copy (same id, new clock).
   void restamp(const sync::Operation& op);
@@ -137,7 +138,9 @@ class DeviceStore {
                std::string_view setName);
 
  private:
-  void materialiseWrite(const sync::Operation& op);
+  // Rebuilds the field `op` writes from its writes that the server has not
+  // refused; records `op`'s resolution first when `recordResolution`.
+  void materialiseWrite(const sync::Operation& op, bool recordResolution = true);
   void refreshMergedFlag(const sync::FieldLocation& location);
   // Returns false when the operation was known already.
   bool storeOperation(const sync::Operation& op, bool local);
