@@ -40,18 +40,36 @@ sync::PushResponse SyncService::push(const sync::PushRequest& request, std::int6
   std::vector<const sync::Operation*> valid;
   std::set<std::string> seen;
   // A resolution must name a conflict of the very field it writes: the
-  // overwritten write it names is stored already or earlier in this batch.
+  // overwritten write it names is stored already or sent in this push.
   auto resolvesOwnField = [&](const sync::Operation& op) {
     const std::string& conflictId = op.write().resolves_conflict_id();
     const std::string loserId = conflictId.substr(std::min(conflictId.size(), sync::kConflictIdPrefix.size()));
     std::optional<sync::Operation> loser;
-    for (const auto* earlier : valid) {
-      if (earlier->id() == loserId) loser = *earlier;
+    for (const auto& sent : request.operations()) {
+      if (sent.id() == loserId) loser = sent;
     }
     if (!loser) loser = m_log.operation(loserId);
     return loser && loser->has_write() && loser->patient_id() == op.patient_id() &&
            loser->entity_type() == op.entity_type() && loser->entity_id() == op.entity_id() &&
            loser->write().field() == op.write().field();
+  };
+  // A removal may only name adds of the same element of the same set. The
+  // add may be in this very push, even if it is refused for now (a clock
+  // too far ahead): an add-wins set takes a removal before its add.
+  auto removesOwnAdds = [&](const sync::Operation& op) -> std::optional<std::string> {
+    for (const auto& addId : op.set_remove().observed_add_ids()) {
+      std::optional<sync::Operation> add;
+      for (const auto& sent : request.operations()) {
+        if (sent.id() == addId) add = sent;
+      }
+      if (!add) add = m_log.operation(addId);
+      if (!add || !add->has_set_add() || add->patient_id() != op.patient_id() ||
+          add->entity_type() != op.entity_type() || add->entity_id() != op.entity_id() ||
+          add->set_add().set() != op.set_remove().set() || add->set_add().element() != op.set_remove().element()) {
+        return "set_remove.observed_add_ids: " + addId + " is not an add of this element";
+      }
+    }
+    return std::nullopt;
   };
   for (int i = 0; i < request.operations_size(); ++i) {
     const sync::Operation& op = request.operations(i);
@@ -70,6 +88,8 @@ sync::PushResponse SyncService::push(const sync::PushRequest& request, std::int6
     } else if (op.has_write() && !op.write().resolves_conflict_id().empty() && !resolvesOwnField(op)) {
       reject(sync::OperationRejection::INVALID,
              "write.resolves_conflict_id: " + op.write().resolves_conflict_id() + " is not a conflict of this field");
+    } else if (auto foreignAdd = op.has_set_remove() ? removesOwnAdds(op) : std::nullopt) {
+      reject(sync::OperationRejection::INVALID, *foreignAdd);
     } else if (op.device_id() != request.device_id()) {
       reject(sync::OperationRejection::FORBIDDEN, "device_id: differs from the pushing device " + request.device_id());
     } else if (auto forbidden = allowed ? allowed(op) : std::nullopt) {

@@ -296,6 +296,9 @@ ScheduleResult runSchedule(std::uint64_t seed, const std::filesystem::path& dir)
     auto& device = *sim.device;
     INFO("device " << device.status().deviceId);
     CHECK(device.status().pending == 0);
+    std::string refused;
+    for (const auto& rejected : device.rejected()) refused += rejected.operation.id() + ": " + rejected.reason + "; ";
+    INFO("rejected: " << refused);
     CHECK(device.rejected().empty());
     CHECK(device.store().operationCount() == all.size());
     REQUIRE(deviceState(device, sets) == expected);

@@ -87,6 +87,22 @@ TEST_CASE("a tablet may resolve only a conflict of the field it writes, and may 
   CHECK(response.rejections(2).operation_id() == "tablet-olle:9002");
   CHECK(response.rejections(2).reason() == "operations[2].id: appears twice in this push");
 
+  // A set removal naming an add of another element is refused too.
+  const auto add = olle.addToSet("patient-01", "visit", "patient-01-visit-1", "completed_tasks", "medication");
+  REQUIRE(olle.sync(olleLink).ok);
+  sync::PushRequest removal;
+  removal.set_protocol_version(sync::kProtocolVersion);
+  removal.set_device_id("tablet-olle");
+  sync::Operation remove = olle.addToSet("patient-01", "visit", "patient-01-visit-1", "completed_tasks", "wound care");
+  remove.set_id("tablet-olle:9003");
+  remove.mutable_set_remove()->set_set("completed_tasks");
+  remove.mutable_set_remove()->set_element("wound care");
+  remove.mutable_set_remove()->add_observed_add_ids(add.id());
+  *removal.add_operations() = remove;
+  const auto removed = olleLink.push(removal);
+  REQUIRE(removed.rejections_size() == 1);
+  CHECK_THAT(removed.rejections(0).reason(), Catch::Contains("is not an add of this element"));
+
   const std::string sara = test::login(server.port(), "physician-sara");
   const auto open = test::call(server.port(), "GET", "/api/v1/conflicts?patient=patient-01", sara);
   REQUIRE(open.status == 200);
