@@ -105,7 +105,7 @@ void copyCut(char* dst, std::size_t cap, std::string_view text) noexcept {
   if (n < text.size()) {
     while (n > 0 && (static_cast<unsigned char>(text[n]) & 0xC0) == 0x80) --n;
   }
-  std::memcpy(dst, text.data(), n);
+  if (n > 0) std::memcpy(dst, text.data(), n);
   dst[n] = '\0';
 }
 
@@ -179,7 +179,8 @@ void copyWhole(char* dst, std::size_t cap, std::string_view value, const char* n
     throw std::invalid_argument(std::string(name) + ": buffer too small: needs " + std::to_string(value.size() + 1) +
                                 " bytes");
   }
-  std::memcpy(dst, value.data(), value.size());
+  // An empty view may have a null data(): memcpy must not see it.
+  if (!value.empty()) std::memcpy(dst, value.data(), value.size());
   dst[value.size()] = '\0';
 }
 
