@@ -71,8 +71,9 @@ void CareService::record(const api::Principal& caller, const std::string& action
   m_audit.append(std::move(entry), sync::formatRfc3339(nowMs));
 }
 
-Decision CareService::require(const api::Principal& caller, Action action, const std::string& patientId,
-                              std::int64_t nowMs, const std::string& purpose, const std::string& emergencyReason) {
+CareService::Access CareService::require(const api::Principal& caller, Action action, const std::string& patientId,
+                                         std::int64_t nowMs, const std::string& purpose,
+                                         const std::string& emergencyReason) {
   const CareContext ctx = context(caller, patientId, nowMs);
   const Decision decision = decide(caller, action, patientId, ctx, emergencyReason);
   const std::string why = emergencyReason.empty() ? purpose : "emergency: " + emergencyReason;
@@ -82,7 +83,7 @@ Decision CareService::require(const api::Principal& caller, Action action, const
     if (!ctx.patientExists) throw NotFound(decision.reason);
     throw Forbidden(decision.reason);
   }
-  return decision;
+  return {decision, ctx};
 }
 
 domain::Patient CareService::patientFields(const std::string& patientId) {
@@ -137,8 +138,7 @@ api::PatientList CareService::patients(const api::Principal& caller, std::int64_
 
 api::PatientRecord CareService::record(const api::Principal& caller, const std::string& patientId,
                                        const std::string& emergencyReason, std::int64_t nowMs) {
-  const Decision decision = require(caller, Action::ReadRecord, patientId, nowMs, "read record", emergencyReason);
-  const CareContext ctx = context(caller, patientId, nowMs);
+  const auto [decision, ctx] = require(caller, Action::ReadRecord, patientId, nowMs, "read record", emergencyReason);
   const auto registration = m_domain.patient(patientId);
 
   api::PatientRecord result;
@@ -188,8 +188,7 @@ domain::CarePlan CareService::planOf(const std::string& patientId) {
 
 api::Timeline CareService::timeline(const api::Principal& caller, const std::string& patientId,
                                     const std::string& emergencyReason, std::int64_t nowMs) {
-  const Decision decision = require(caller, Action::ReadRecord, patientId, nowMs, "read timeline", emergencyReason);
-  const CareContext ctx = context(caller, patientId, nowMs);
+  const auto [decision, ctx] = require(caller, Action::ReadRecord, patientId, nowMs, "read timeline", emergencyReason);
   std::set<std::string> blockedUnits;
   const api::BlockList blocks = m_domain.blocks(patientId);
   for (const auto& block : blocks.blocks()) {
@@ -230,7 +229,7 @@ api::Timeline CareService::timeline(const api::Principal& caller, const std::str
 
 domain::Patient CareService::updatePatient(const api::Principal& caller, const std::string& patientId,
                                            const domain::Patient& changes, std::int64_t nowMs) {
-  require(caller, Action::WriteRecord, patientId, nowMs, "update patient");
+  const CareContext ctx = require(caller, Action::WriteRecord, patientId, nowMs, "update patient").context;
   const std::pair<const char*, std::string> fields[] = {{"name", changes.name()},
                                                         {"address", changes.address()},
                                                         {"access_notes", changes.access_notes()},
@@ -243,7 +242,7 @@ domain::Patient CareService::updatePatient(const api::Principal& caller, const s
   domain::Patient patient = patientFields(patientId);
   const auto registration = m_domain.patient(patientId);
   if (registration && registration->protectedIdentity &&
-      !mayReadProtectedAddress(caller, context(caller, patientId, nowMs))) {
+      !mayReadProtectedAddress(caller, ctx)) {
     patient.set_address(protectedText());
     patient.set_access_notes(protectedText());
   }

@@ -108,15 +108,6 @@ std::optional<domain::Practitioner> DomainStore::practitioner(const std::string&
   return one<domain::Practitioner>(bodies);
 }
 
-std::vector<domain::Practitioner> DomainStore::practitioners() {
-  Poco::Data::Session s = m_db.session();
-  std::vector<Poco::Data::BLOB> bodies;
-  s << "SELECT body FROM practitioners ORDER BY id", into(bodies), now;
-  std::vector<domain::Practitioner> result;
-  for (const auto& body : bodies) result.push_back(fromBlob<domain::Practitioner>(body));
-  return result;
-}
-
 void DomainStore::upsertPatient(const PatientRegistration& patient) {
   Poco::Data::Session s = m_db.session();
   std::string id = patient.id, nationalId = patient.nationalId, home = patient.homeOrganisationId;
@@ -136,17 +127,6 @@ std::optional<PatientRegistration> DomainStore::patient(const std::string& id) {
       into(homes), into(protectedFlags), use(key), now;
   if (nationalIds.empty()) return std::nullopt;
   return PatientRegistration{id, nationalIds[0], homes[0], protectedFlags[0] != 0};
-}
-
-std::vector<PatientRegistration> DomainStore::patients() {
-  Poco::Data::Session s = m_db.session();
-  std::vector<std::string> ids, nationalIds, homes;
-  std::vector<int> protectedFlags;
-  s << "SELECT id, national_id, home_organisation_id, protected_identity FROM patients ORDER BY id", into(ids),
-      into(nationalIds), into(homes), into(protectedFlags), now;
-  std::vector<PatientRegistration> result;
-  for (std::size_t i = 0; i < ids.size(); ++i) result.push_back({ids[i], nationalIds[i], homes[i], protectedFlags[i] != 0});
-  return result;
 }
 
 void DomainStore::addCareTeamMember(const std::string& patientId, const std::string& practitionerId,

@@ -194,11 +194,4 @@ std::optional<sync::Operation> OperationLog::operation(const std::string& id) {
   return op;
 }
 
-std::uint64_t OperationLog::lastSeq() {
-  Poco::Data::Session s = m_db.session();
-  Poco::Int64 seq = 0;
-  s << "SELECT coalesce(max(seq), 0) FROM operations", into(seq), now;
-  return static_cast<std::uint64_t>(seq);
-}
-
 }  // namespace hemma::server

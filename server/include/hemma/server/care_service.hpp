@@ -113,8 +113,13 @@ class CareService {
   std::string organisationOf(const std::string& practitionerId);
 
  private:
+  // What require() decided, and the context it decided on.
+  struct Access {
+    Decision decision;
+    CareContext context;
+  };
   // Decides, audits, and throws Forbidden / NotFound when denied.
-  Decision require(const api::Principal& caller, Action action, const std::string& patientId, std::int64_t nowMs,
+  Access require(const api::Principal& caller, Action action, const std::string& patientId, std::int64_t nowMs,
                    const std::string& purpose = {}, const std::string& emergencyReason = {});
   void record(const api::Principal& caller, const std::string& action, const std::string& patientId,
               const std::string& outcome, const std::string& purpose, bool emergency, std::int64_t nowMs);

@@ -35,11 +35,9 @@ class DomainStore {
 
   void upsertPractitioner(const domain::Practitioner& practitioner);
   std::optional<domain::Practitioner> practitioner(const std::string& id);
-  std::vector<domain::Practitioner> practitioners();
 
   void upsertPatient(const PatientRegistration& patient);
   std::optional<PatientRegistration> patient(const std::string& id);
-  std::vector<PatientRegistration> patients();
 
   // Care team membership; adding an existing member updates the
   // responsibility. Returns false from remove when not a member.

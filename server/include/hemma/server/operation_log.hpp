@@ -44,7 +44,6 @@ class OperationLog {
   std::vector<sync::Operation> ofPatient(const std::string& patientId, std::uint64_t afterSeq,
                                          std::uint64_t throughSeq, std::uint32_t limit);
 
-  std::uint64_t lastSeq();
   // The newest clock value stored (0 when empty): the server's own clock
   // starts after it, so its writes order after everything it holds.
   std::uint64_t newestHlc();
