@@ -4,7 +4,8 @@
 //
 // Thread-safe. Appends are serialised, so server sequence numbers become
 // visible in order: a pull never skips an operation that commits later with
-// a smaller number.
+// a smaller number. This holds within one server process on SQLite; several
+// servers over PostgreSQL will need a commit-ordered cursor.
 
 #include <cstdint>
 #include <mutex>
