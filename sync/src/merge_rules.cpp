@@ -28,6 +28,8 @@ constexpr std::array kMergeRules{
     MergeRule{"care_plan_activity", "frequency", ReviewOnConflict},
     MergeRule{"care_plan_activity", "responsible_organisation_id", ReviewOnConflict},
     MergeRule{"care_plan_activity", "responsible_role", ReviewOnConflict},
+    MergeRule{"care_plan", "spo2_scale_2", ReviewOnConflict},
+    MergeRule{"medication", "name", ReviewOnConflict},
     MergeRule{"medication", "dose", ReviewOnConflict},
     MergeRule{"medication", "frequency", ReviewOnConflict},
     // Memberships.
@@ -37,6 +39,26 @@ constexpr std::array kMergeRules{
     MergeRule{"visit_note", "", AppendOnly},
     MergeRule{"observation", "", AppendOnly},
     MergeRule{"medication_administration", "", AppendOnly},
+    MergeRule{"vital_signs", "", AppendOnly},
+    MergeRule{"task_outcome", "", AppendOnly},
+    MergeRule{"message", "", AppendOnly},
+    MergeRule{"proposed_change", "", AppendOnly},
+};
+
+// Which entry each append-only entity type carries.
+struct AppendKind {
+  std::string_view entityType;
+  AppendEntry::EntryCase entry;
+  std::string_view entryName;
+};
+constexpr std::array kAppendKinds{
+    AppendKind{"visit_note", AppendEntry::kNote, "note"},
+    AppendKind{"observation", AppendEntry::kObservation, "observation"},
+    AppendKind{"vital_signs", AppendEntry::kVitalSigns, "vital_signs"},
+    AppendKind{"task_outcome", AppendEntry::kTaskOutcome, "task_outcome"},
+    AppendKind{"medication_administration", AppendEntry::kMedicationAdministration, "medication_administration"},
+    AppendKind{"message", AppendEntry::kMessage, "message"},
+    AppendKind{"proposed_change", AppendEntry::kProposedChange, "proposed_change"},
 };
 
 std::string qualified(std::string_view entityType, std::string_view field) {
@@ -49,12 +71,13 @@ std::string qualified(std::string_view entityType, std::string_view field) {
 std::optional<std::string> checkAppend(const Operation& op) {
   const std::string& type = op.entity_type();
   if (policyFor(type, "") != AppendOnly) return "append: " + type + " is not an append-only entity type";
-  const auto entry = op.append().entry_case();
-  if (type == "visit_note" && entry != AppendEntry::kNote) return std::string("append.note: a visit_note takes a note");
-  if (type == "observation" && entry != AppendEntry::kObservation) {
-    return std::string("append.observation: an observation takes an observation");
+  for (const AppendKind& kind : kAppendKinds) {
+    if (kind.entityType != type) continue;
+    if (op.append().entry_case() == kind.entry) return std::nullopt;
+    const std::string entry = "append." + std::string(kind.entryName);
+    return entry + ": missing; entity_type " + type + " carries " + entry;
   }
-  return std::nullopt;
+  return "append: " + type + " has no entry kind";
 }
 
 std::optional<std::string> checkWrite(const Operation& op) {

@@ -1,5 +1,6 @@
 #include "hemma/sync/operation.hpp"
 
+#include "hemma/sync/merge_rules.hpp"
 #include "hemma/sync/protocol.hpp"
 #include "hemma/sync/time_format.hpp"
 
@@ -47,6 +48,104 @@ Problem checkObservation(const Operation& op, const domain::Observation& obs) {
   return std::nullopt;
 }
 
+// What every entry repeats of its operation: its id, patient and author.
+Problem checkHeader(const Operation& op, const std::string& prefix, const std::string& id,
+                    const std::string& patientId, const std::string& authorId) {
+  if (auto p = checkId(prefix + ".id", id)) return p;
+  if (id != op.entity_id()) return prefix + ".id: differs from entity_id";
+  if (patientId != op.patient_id()) return prefix + ".patient_id: differs from patient_id";
+  if (authorId != op.author_id()) return prefix + ".author_id: differs from author_id";
+  return std::nullopt;
+}
+
+template <typename T>
+Problem checkRange(const std::string& field, bool present, T value, T low, T high) {
+  if (!present) return std::nullopt;
+  if (!(value >= low && value <= high)) {
+    return field + ": " + std::to_string(value) + " is outside " + std::to_string(low) + "-" + std::to_string(high);
+  }
+  return std::nullopt;
+}
+
+Problem checkVitalSigns(const std::string& prefix, const domain::VitalSigns& v) {
+  if (auto p = checkTime(prefix + ".observed_at", v.observed_at())) return p;
+  if (auto p = checkRange(prefix + ".respiratory_rate", v.has_respiratory_rate(), v.respiratory_rate(), 0, 80)) return p;
+  if (auto p = checkRange(prefix + ".spo2", v.has_spo2(), v.spo2(), 0, 100)) return p;
+  if (auto p = checkRange(prefix + ".systolic_bp", v.has_systolic_bp(), v.systolic_bp(), 0, 350)) return p;
+  if (auto p = checkRange(prefix + ".pulse", v.has_pulse(), v.pulse(), 0, 300)) return p;
+  if (auto p = checkRange(prefix + ".temperature_c", v.has_temperature_c(), v.temperature_c(), 25.0, 45.0)) return p;
+  if (auto p = checkRange(prefix + ".news2_score", v.has_news2_score(), v.news2_score(), 0, 20)) return p;
+  if (!domain::Consciousness_IsValid(v.consciousness())) return prefix + ".consciousness: unknown value";
+  if (!domain::News2Risk_IsValid(v.news2_risk())) return prefix + ".news2_risk: unknown value";
+  if (v.has_news2_score() != (v.news2_risk() != domain::NEWS2_NOT_EVALUATED)) {
+    return prefix + ".news2_risk: must be NEWS2_NOT_EVALUATED exactly when news2_score is unset";
+  }
+  if (!v.has_respiratory_rate() && !v.has_spo2() && !v.has_systolic_bp() && !v.has_pulse() &&
+      v.consciousness() == domain::CONSCIOUSNESS_UNSPECIFIED && !v.has_temperature_c()) {
+    return prefix + ": no measurement";
+  }
+  return std::nullopt;
+}
+
+Problem checkEntry(const Operation& op, const domain::VitalSigns& v) {
+  if (auto p = checkHeader(op, "append.vital_signs", v.id(), v.patient_id(), v.author_id())) return p;
+  return checkVitalSigns("append.vital_signs", v);
+}
+
+Problem checkEntry(const Operation& op, const domain::TaskOutcome& t) {
+  if (auto p = checkHeader(op, "append.task_outcome", t.id(), t.patient_id(), t.author_id())) return p;
+  if (auto p = checkId("append.task_outcome.visit_id", t.visit_id())) return p;
+  if (auto p = checkId("append.task_outcome.activity_id", t.activity_id())) return p;
+  if (t.outcome() == domain::TaskOutcome::OUTCOME_UNSPECIFIED || !domain::TaskOutcome::Outcome_IsValid(t.outcome())) {
+    return "append.task_outcome.outcome: not DONE, NOT_DONE or REFUSED";
+  }
+  const bool needsReason = t.outcome() != domain::TaskOutcome::DONE;
+  if (auto p = checkText("append.task_outcome.reason", t.reason(), needsReason)) {
+    return needsReason && t.reason().empty() ? "append.task_outcome.reason: required when " +
+                                                   domain::TaskOutcome::Outcome_Name(t.outcome())
+                                             : p;
+  }
+  return checkTime("append.task_outcome.recorded_at", t.recorded_at());
+}
+
+Problem checkEntry(const Operation& op, const domain::MedicationAdministration& m) {
+  const std::string prefix = "append.medication_administration";
+  if (auto p = checkHeader(op, prefix, m.id(), m.patient_id(), m.author_id())) return p;
+  if (auto p = checkId(prefix + ".medication_id", m.medication_id())) return p;
+  if (auto p = checkText(prefix + ".dose", m.dose(), false)) return p;
+  if (!m.given() && m.reason().empty()) return prefix + ".reason: required when not given";
+  if (auto p = checkText(prefix + ".reason", m.reason(), false)) return p;
+  return checkTime(prefix + ".administered_at", m.administered_at());
+}
+
+Problem checkEntry(const Operation& op, const domain::Message& m) {
+  if (auto p = checkHeader(op, "append.message", m.id(), m.patient_id(), m.author_id())) return p;
+  if (!m.recipient_id().empty()) {
+    if (auto p = checkId("append.message.recipient_id", m.recipient_id())) return p;
+  }
+  if (auto p = checkText("append.message.text", m.text(), true)) return p;
+  if (auto p = checkTime("append.message.sent_at", m.sent_at())) return p;
+  if (m.has_vital_signs()) return checkVitalSigns("append.message.vital_signs", m.vital_signs());
+  return std::nullopt;
+}
+
+Problem checkEntry(const Operation& op, const domain::ProposedChange& c) {
+  const std::string prefix = "append.proposed_change";
+  if (auto p = checkHeader(op, prefix, c.id(), c.patient_id(), c.author_id())) return p;
+  if (auto p = checkId(prefix + ".entity_type", c.entity_type())) return p;
+  if (auto p = checkId(prefix + ".entity_id", c.entity_id())) return p;
+  if (auto p = checkId(prefix + ".field", c.field())) return p;
+  const bool planField = c.entity_type() == "care_plan" || c.entity_type() == "care_plan_goal" ||
+                         c.entity_type() == "care_plan_activity" || c.entity_type() == "medication";
+  const auto policy = policyFor(c.entity_type(), c.field());
+  if (!planField || !policy || *policy == MergePolicy::AddWinsSet) {
+    return prefix + ".field: " + c.entity_type() + "." + c.field() + " is not a field of the care plan";
+  }
+  if (auto p = checkText(prefix + ".proposed_value", c.proposed_value(), false)) return p;
+  if (auto p = checkText(prefix + ".reason", c.reason(), false)) return p;
+  return checkTime(prefix + ".proposed_at", c.proposed_at());
+}
+
 }  // namespace
 
 std::string makeOperationId(std::string_view deviceId, std::uint64_t counter) {
@@ -77,6 +176,16 @@ std::optional<std::string> validateOperation(const Operation& op) {
           return checkNote(op, op.append().note());
         case AppendEntry::kObservation:
           return checkObservation(op, op.append().observation());
+        case AppendEntry::kVitalSigns:
+          return checkEntry(op, op.append().vital_signs());
+        case AppendEntry::kTaskOutcome:
+          return checkEntry(op, op.append().task_outcome());
+        case AppendEntry::kMedicationAdministration:
+          return checkEntry(op, op.append().medication_administration());
+        case AppendEntry::kMessage:
+          return checkEntry(op, op.append().message());
+        case AppendEntry::kProposedChange:
+          return checkEntry(op, op.append().proposed_change());
         case AppendEntry::ENTRY_NOT_SET:
           return "append: no entry";
       }

@@ -80,7 +80,7 @@ TEST_CASE("merge rules: checkPolicy names the field and the reason when it refus
   CHECK(checkPolicy(setAddOp("patient", "address")) == "set_add.set: patient.address is not a set");
   CHECK(checkPolicy(setAddOp("care_team", "leaders")) == "set_add.set: no merge rule for care_team.leaders");
   CHECK(checkPolicy(noteOp("patient")) == "append: patient is not an append-only entity type");
-  CHECK(checkPolicy(noteOp("observation")) == "append.observation: an observation takes an observation");
+  CHECK(checkPolicy(noteOp("observation")) == "append.observation: missing; entity_type observation carries append.observation");
   CHECK(checkPolicy(Operation{}) == "change: not set (append, write, set_add or set_remove)");
 }
 

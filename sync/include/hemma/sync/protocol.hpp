@@ -7,13 +7,16 @@
 //   2  Scope: the pull names the patients the device holds; the server
 //      answers with patients to purge and sends the whole history of
 //      patients new to the device's scope (backfill). Version 1 is refused.
+//   3  The nurse's visit: append entries vital_signs, task_outcome,
+//      medication_administration, message and proposed_change. Version 2
+//      is refused.
 
 #include <cstddef>
 #include <cstdint>
 
 namespace hemma::sync {
 
-constexpr std::uint32_t kProtocolVersion = 2;
+constexpr std::uint32_t kProtocolVersion = 3;
 
 // Limits, enforced by the server and respected by the device's client.
 constexpr std::size_t kMaxPushOperations = 2000;
