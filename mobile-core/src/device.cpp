@@ -1,6 +1,11 @@
 #include "hemma/mobile/device.hpp"
 
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+
 #include <algorithm>
+#include <cstdio>
 #include <stdexcept>
 
 #include "hemma/sync/merge_rules.hpp"
@@ -23,6 +28,88 @@ void requireText(std::string_view field, std::string_view value, std::size_t max
     throw std::invalid_argument(std::string(field) + ": longer than " + std::to_string(maxBytes) + " bytes");
   }
 }
+
+constexpr std::int64_t kDayMs = 24LL * 3600 * 1000;
+
+std::string toHex(const std::string& bytes) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string hex;
+  for (const unsigned char c : bytes) {
+    hex += kDigits[c >> 4];
+    hex += kDigits[c & 15];
+  }
+  return hex;
+}
+
+std::string pbkdf2(const std::string& password, const std::string& salt, int iterations) {
+  std::string key(32, '\0');
+  if (PKCS5_PBKDF2_HMAC(password.data(), static_cast<int>(password.size()),
+                        reinterpret_cast<const unsigned char*>(salt.data()), static_cast<int>(salt.size()),
+                        iterations, EVP_sha256(), static_cast<int>(key.size()),
+                        reinterpret_cast<unsigned char*>(key.data())) != 1) {
+    throw std::runtime_error("unlock: PKCS5_PBKDF2_HMAC failed");
+  }
+  return key;
+}
+
+domain::Consciousness toDomain(Consciousness c) {
+  switch (c) {
+    case Consciousness::Alert:
+      return domain::ALERT;
+    case Consciousness::Confusion:
+      return domain::NEW_CONFUSION;
+    case Consciousness::Voice:
+      return domain::VOICE;
+    case Consciousness::Pain:
+      return domain::PAIN;
+    case Consciousness::Unresponsive:
+      return domain::UNRESPONSIVE;
+  }
+  return domain::CONSCIOUSNESS_UNSPECIFIED;
+}
+
+domain::News2Risk toDomain(Risk risk) {
+  switch (risk) {
+    case Risk::NotEvaluated:
+      return domain::NEWS2_NOT_EVALUATED;
+    case Risk::Low:
+      return domain::NEWS2_LOW;
+    case Risk::LowMedium:
+      return domain::NEWS2_LOW_MEDIUM;
+    case Risk::Medium:
+      return domain::NEWS2_MEDIUM;
+    case Risk::High:
+      return domain::NEWS2_HIGH;
+  }
+  return domain::NEWS2_NOT_EVALUATED;
+}
+
+std::string oneDecimal(double value) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.1f", value);
+  return text;
+}
+
+// "respiratory rate 25/min (3), SpO2 91 % (2)": the parameters that scored,
+// with the reading and its score.
+std::string scoredParameters(const VitalSigns& v, const News2Scores& s) {
+  std::string text;
+  auto add = [&](const std::optional<int>& score, const std::string& what) {
+    if (!score || *score == 0) return;
+    if (!text.empty()) text += ", ";
+    text += what + " (" + std::to_string(*score) + ")";
+  };
+  if (v.respiratoryRate) add(s.respiratoryRate, "respiratory rate " + std::to_string(*v.respiratoryRate) + "/min");
+  if (v.spo2) add(s.spo2, "SpO2 " + std::to_string(*v.spo2) + " %");
+  add(s.airOrOxygen, "on oxygen");
+  if (v.systolicBp) add(s.systolicBp, "systolic BP " + std::to_string(*v.systolicBp) + " mmHg");
+  if (v.pulse) add(s.pulse, "pulse " + std::to_string(*v.pulse) + "/min");
+  if (v.consciousness) add(s.consciousness, "consciousness not alert");
+  if (v.temperatureC) add(s.temperature, "temperature " + oneDecimal(*v.temperatureC) + " C");
+  return text;
+}
+
+std::int64_t floorDay(std::int64_t ms) { return ms - ((ms % kDayMs) + kDayMs) % kDayMs; }
 
 }  // namespace
 
@@ -81,9 +168,20 @@ api::Principal Device::signIn(Transport& transport, const std::string& username,
     m_wiped = false;
   }
   enrol(deviceId, session.principal().user_id());
+  // The offline unlock's hash: salted, slow, never the password itself.
+  std::string salt(16, '\0');
+  if (RAND_bytes(reinterpret_cast<unsigned char*>(salt.data()), static_cast<int>(salt.size())) != 1) {
+    throw std::runtime_error("unlock: no random bytes for a salt");
+  }
+  const std::string hash = pbkdf2(password, salt, m_unlockIterations);
   m_store.inTransaction([&] {
     m_store.setMeta("device_token", device.token());
     m_store.setMeta("principal", session.principal().SerializeAsString());
+    m_store.setMeta("unlock_username", username);
+    m_store.setMeta("unlock_salt", toHex(salt));
+    m_store.setMeta("unlock_iterations", std::to_string(m_unlockIterations));
+    m_store.setMeta("unlock_hash", toHex(hash));
+    m_store.setMeta("unlock_failures", "0");
   });
   return session.principal();
 }
@@ -92,6 +190,43 @@ api::Principal Device::user() {
   api::Principal principal;
   if (const auto stored = m_store.meta("principal")) principal.ParseFromString(*stored);
   return principal;
+}
+
+void Device::setUnlockIterations(int iterations) {
+  if (iterations < 1000) throw std::invalid_argument("unlock.iterations: fewer than 1000");
+  m_unlockIterations = iterations;
+}
+
+api::Principal Device::unlock(const std::string& username, const std::string& password) {
+  if (m_wiped) throw DeviceWiped();
+  const auto hash = m_store.meta("unlock_hash");
+  const auto salt = m_store.meta("unlock_salt");
+  if (!hash || !salt) throw UnlockRefused("unlock: no online sign-in on this tablet yet; sign in online first");
+  const auto failures = static_cast<int>(metaNumber(m_store, "unlock_failures"));
+  if (failures >= kMaxUnlockFailures) {
+    throw UnlockRefused("unlock: locked after " + std::to_string(failures) +
+                        " wrong attempts; sign in online again to unlock this tablet");
+  }
+  // The salt was stored as hex; turn it back into its bytes.
+  std::string saltBytes;
+  for (std::size_t i = 0; i + 1 < salt->size(); i += 2) {
+    saltBytes += static_cast<char>(std::stoi(salt->substr(i, 2), nullptr, 16));
+  }
+  const int iterations = static_cast<int>(metaNumber(m_store, "unlock_iterations"));
+  const std::string attempt = toHex(pbkdf2(password, saltBytes, iterations));
+  const bool match = username == m_store.meta("unlock_username").value_or("") && attempt.size() == hash->size() &&
+                     CRYPTO_memcmp(attempt.data(), hash->data(), attempt.size()) == 0;
+  if (!match) {
+    m_store.inTransaction([&] { m_store.setMeta("unlock_failures", std::to_string(failures + 1)); });
+    const int left = kMaxUnlockFailures - failures - 1;
+    if (left == 0) {
+      throw UnlockRefused("unlock: wrong username or password; locked after " + std::to_string(kMaxUnlockFailures) +
+                          " wrong attempts, sign in online again");
+    }
+    throw UnlockRefused("unlock: wrong username or password (" + std::to_string(left) + " attempt(s) left)");
+  }
+  if (failures != 0) m_store.inTransaction([&] { m_store.setMeta("unlock_failures", "0"); });
+  return user();
 }
 
 const std::string& Device::requireEnrolled() {
@@ -116,13 +251,38 @@ sync::Operation Device::newOperation(std::string_view patientId, std::string_vie
 }
 
 void Device::record(sync::Operation& op) {
-  if (auto problem = sync::validateOperation(op)) throw std::invalid_argument(*problem);
-  if (auto problem = sync::checkPolicy(op)) throw std::invalid_argument(*problem);
+  std::vector<sync::Operation> ops{op};
+  recordAll(ops);
+}
+
+void Device::recordAll(std::vector<sync::Operation>& ops) {
+  for (const auto& op : ops) {
+    if (auto problem = sync::validateOperation(op)) throw std::invalid_argument(*problem);
+    if (auto problem = sync::checkPolicy(op)) throw std::invalid_argument(*problem);
+  }
   m_store.inTransaction([&] {
-    m_store.recordLocal(op);
+    for (const auto& op : ops) m_store.recordLocal(op);
     m_store.setMeta("op_counter", std::to_string(m_counter));
     m_store.setMeta("hlc", std::to_string(m_hlc.last()));
   });
+}
+
+sync::Operation Device::newEntry(std::string_view patientId, std::string_view kind) {
+  sync::Operation op = newOperation(patientId, kind, "");
+  // The entry's id is its operation's id: unique, and stable if resent.
+  op.set_entity_id(op.id());
+  return op;
+}
+
+sync::Operation Device::newFieldWrite(std::string_view patientId, std::string_view entityType,
+                                      std::string_view entityId, std::string_view field, std::string_view value) {
+  const auto current = m_store.field(patientId, entityType, entityId, field);
+  sync::Operation op = newOperation(patientId, entityType, entityId);
+  auto& write = *op.mutable_write();
+  write.set_field(std::string(field));
+  write.set_value(std::string(value));
+  write.set_base_hlc(current ? current->hlc : 0);
+  return op;
 }
 
 namespace {
@@ -156,6 +316,13 @@ domain::VisitNote Device::writeNote(std::string_view patientId, std::string_view
   requireText("note.patient_id", patientId, sync::kMaxIdBytes);
   requireText("note.text", text, sync::kMaxTextBytes);
   if (visitId.size() > sync::kMaxIdBytes) throw std::invalid_argument("note.visit_id: too long");
+  if (!amendsNoteId.empty()) {
+    const auto amended = m_store.entry(amendsNoteId);
+    if (!amended || amended->kind != "visit_note" || amended->patientId != patientId) {
+      throw std::invalid_argument("note.amends_note_id: no note " + std::string(amendsNoteId) + " of patient " +
+                                  std::string(patientId) + " on this device");
+    }
+  }
 
   Rollback rollback(m_counter, m_hlc);
   sync::Operation op = newOperation(patientId, "visit_note", "");
@@ -176,13 +343,8 @@ domain::VisitNote Device::writeNote(std::string_view patientId, std::string_view
 
 sync::Operation Device::writeField(std::string_view patientId, std::string_view entityType, std::string_view entityId,
                                    std::string_view field, std::string_view value) {
-  const auto current = m_store.field(patientId, entityType, entityId, field);
   Rollback rollback(m_counter, m_hlc);
-  sync::Operation op = newOperation(patientId, entityType, entityId);
-  auto& write = *op.mutable_write();
-  write.set_field(std::string(field));
-  write.set_value(std::string(value));
-  write.set_base_hlc(current ? current->hlc : 0);
+  sync::Operation op = newFieldWrite(patientId, entityType, entityId, field, value);
   record(op);
   rollback.done();
   return op;
@@ -237,6 +399,329 @@ sync::Operation Device::removeFromSet(std::string_view patientId, std::string_vi
 
 std::vector<domain::VisitNote> Device::notes(std::string_view patientId) { return m_store.notes(patientId); }
 
+std::string Device::fieldText(std::string_view patientId, std::string_view entityType, std::string_view entityId,
+                              std::string_view field) {
+  const auto value = m_store.field(patientId, entityType, entityId, field);
+  return value ? value->value : std::string();
+}
+
+std::string Device::requireVisitPatient(std::string_view visitId, std::string_view what) {
+  requireText(what, visitId, sync::kMaxIdBytes);
+  const auto patient = m_store.visitPatient(visitId);
+  if (!patient) throw std::invalid_argument(std::string(what) + ": no visit " + std::string(visitId) + " on this device");
+  return *patient;
+}
+
+VisitView Device::visit(std::string_view visitId) {
+  const std::string patient = requireVisitPatient(visitId, "visit_id");
+  VisitView view;
+  domain::Visit& v = view.visit;
+  v.set_id(std::string(visitId));
+  v.set_patient_id(patient);
+  v.set_nurse_id(fieldText(patient, "visit", visitId, "nurse_id"));
+  v.set_scheduled_start(fieldText(patient, "visit", visitId, "scheduled_start"));
+  v.set_started_at(fieldText(patient, "visit", visitId, "started_at"));
+  v.set_ended_at(fieldText(patient, "visit", visitId, "ended_at"));
+  v.set_activity_id(fieldText(patient, "visit", visitId, "activity_id"));
+  domain::Visit::Status status = domain::Visit::STATUS_UNSPECIFIED;
+  domain::Visit::Status_Parse(fieldText(patient, "visit", visitId, "status"), &status);
+  v.set_status(status);
+  view.patientName = fieldText(patient, "patient", patient, "name");
+  view.address = fieldText(patient, "patient", patient, "address");
+  view.accessNotes = fieldText(patient, "patient", patient, "access_notes");
+  view.activityText = fieldText(patient, "care_plan_activity", v.activity_id(), "text");
+
+  const auto outcomes = m_store.visitEntries(visitId, "task_outcome");
+  for (const auto& activityId : m_store.entityIds(patient, "care_plan_activity")) {
+    ChecklistItem item;
+    item.activityId = activityId;
+    item.responsibleRole = fieldText(patient, "care_plan_activity", activityId, "responsible_role");
+    if (item.responsibleRole != "NURSE" && activityId != v.activity_id()) continue;
+    item.text = fieldText(patient, "care_plan_activity", activityId, "text");
+    item.frequency = fieldText(patient, "care_plan_activity", activityId, "frequency");
+    for (const auto& outcome : outcomes) {
+      if (outcome.refId == activityId) item.outcome = outcome.entry.task_outcome();  // the latest wins
+    }
+    view.checklist.push_back(std::move(item));
+  }
+  return view;
+}
+
+std::vector<VisitView> Device::visits(std::string_view day) {
+  requireEnrolled();
+  std::int64_t start = 0;
+  if (day.empty()) {
+    start = floorDay(m_clock.nowMs());
+  } else {
+    const auto parsed = day.size() == 10 ? sync::parseRfc3339(std::string(day) + "T00:00:00Z") : std::nullopt;
+    if (!parsed) throw std::invalid_argument("date: \"" + std::string(day) + "\" is not a day (YYYY-MM-DD)");
+    start = *parsed;
+  }
+  std::vector<std::pair<std::int64_t, VisitView>> found;
+  for (const auto& [patient, visitId] : m_store.visitsOf(m_userId)) {
+    const auto at = sync::parseRfc3339(fieldText(patient, "visit", visitId, "scheduled_start"));
+    if (!at || *at < start || *at >= start + kDayMs) continue;
+    found.emplace_back(*at, visit(visitId));
+  }
+  std::sort(found.begin(), found.end(), [](const auto& a, const auto& b) {
+    return a.first != b.first ? a.first < b.first : a.second.visit.id() < b.second.visit.id();
+  });
+  std::vector<VisitView> result;
+  for (auto& [at, view] : found) result.push_back(std::move(view));
+  return result;
+}
+
+VisitView Device::startVisit(std::string_view visitId) {
+  const VisitView current = visit(visitId);
+  const auto status = current.visit.status();
+  if (status == domain::Visit::IN_PROGRESS) {
+    throw std::invalid_argument("visit.status: visit " + std::string(visitId) + " was already started at " +
+                                current.visit.started_at());
+  }
+  if (status == domain::Visit::DONE || status == domain::Visit::CANCELLED) {
+    throw std::invalid_argument("visit.status: visit " + std::string(visitId) + " is " +
+                                domain::Visit::Status_Name(status) + "; it cannot be started");
+  }
+  const std::string& patient = current.visit.patient_id();
+  Rollback rollback(m_counter, m_hlc);
+  std::vector<sync::Operation> ops;
+  ops.push_back(newFieldWrite(patient, "visit", visitId, "status", "IN_PROGRESS"));
+  ops.push_back(newFieldWrite(patient, "visit", visitId, "started_at", ops.front().recorded_at()));
+  recordAll(ops);
+  rollback.done();
+  return visit(visitId);
+}
+
+VisitView Device::endVisit(std::string_view visitId) {
+  const VisitView current = visit(visitId);
+  if (current.visit.status() != domain::Visit::IN_PROGRESS) {
+    throw std::invalid_argument("visit.status: visit " + std::string(visitId) + " was not started (status " +
+                                domain::Visit::Status_Name(current.visit.status()) +
+                                "); start it before ending it");
+  }
+  const std::string& patient = current.visit.patient_id();
+  Rollback rollback(m_counter, m_hlc);
+  std::vector<sync::Operation> ops;
+  ops.push_back(newFieldWrite(patient, "visit", visitId, "status", "DONE"));
+  ops.push_back(newFieldWrite(patient, "visit", visitId, "ended_at", ops.front().recorded_at()));
+  recordAll(ops);
+  rollback.done();
+  return visit(visitId);
+}
+
+domain::TaskOutcome Device::recordTaskOutcome(std::string_view visitId, std::string_view activityId,
+                                              domain::TaskOutcome::Outcome outcome, std::string_view reason) {
+  const std::string patient = requireVisitPatient(visitId, "task_outcome.visit_id");
+  requireText("task_outcome.activity_id", activityId, sync::kMaxIdBytes);
+  const auto activities = m_store.entityIds(patient, "care_plan_activity");
+  if (std::find(activities.begin(), activities.end(), activityId) == activities.end()) {
+    throw std::invalid_argument("task_outcome.activity_id: no activity " + std::string(activityId) +
+                                " in the plan of patient " + patient + " on this device");
+  }
+  if (outcome == domain::TaskOutcome::OUTCOME_UNSPECIFIED || !domain::TaskOutcome::Outcome_IsValid(outcome)) {
+    throw std::invalid_argument("task_outcome.outcome: not DONE, NOT_DONE or REFUSED");
+  }
+  if (outcome != domain::TaskOutcome::DONE && reason.empty()) {
+    throw std::invalid_argument("task_outcome.reason: required when " + domain::TaskOutcome::Outcome_Name(outcome));
+  }
+  Rollback rollback(m_counter, m_hlc);
+  sync::Operation op = newEntry(patient, "task_outcome");
+  domain::TaskOutcome& t = *op.mutable_append()->mutable_task_outcome();
+  t.set_id(op.id());
+  t.set_patient_id(patient);
+  t.set_visit_id(std::string(visitId));
+  t.set_activity_id(std::string(activityId));
+  t.set_author_id(m_userId);
+  t.set_outcome(outcome);
+  t.set_reason(std::string(reason));
+  t.set_recorded_at(op.recorded_at());
+  record(op);
+  rollback.done();
+  return t;
+}
+
+VitalSignsRecord Device::recordVitalSigns(std::string_view visitId, const VitalSigns& vitals) {
+  const std::string patient = requireVisitPatient(visitId, "vital_signs.visit_id");
+  const bool scale2 = fieldText(patient, "care_plan", patient, "spo2_scale_2") == "true";
+  VitalSignsRecord result;
+  result.news2 = news2(vitals, scale2 ? Spo2Scale::Scale2 : Spo2Scale::Scale1);
+  const News2Result& score = result.news2;
+
+  Rollback rollback(m_counter, m_hlc);
+  std::vector<sync::Operation> ops;
+  ops.push_back(newEntry(patient, "vital_signs"));
+  domain::VitalSigns& v = *ops.back().mutable_append()->mutable_vital_signs();
+  v.set_id(ops.back().id());
+  v.set_patient_id(patient);
+  v.set_visit_id(std::string(visitId));
+  v.set_author_id(m_userId);
+  v.set_observed_at(ops.back().recorded_at());
+  if (vitals.respiratoryRate) v.set_respiratory_rate(*vitals.respiratoryRate);
+  if (vitals.spo2) v.set_spo2(*vitals.spo2);
+  if (vitals.onOxygen) v.set_on_oxygen(*vitals.onOxygen);
+  v.set_spo2_scale_2(scale2);
+  if (vitals.systolicBp) v.set_systolic_bp(*vitals.systolicBp);
+  if (vitals.pulse) v.set_pulse(*vitals.pulse);
+  if (vitals.consciousness) v.set_consciousness(toDomain(*vitals.consciousness));
+  if (vitals.temperatureC) v.set_temperature_c(*vitals.temperatureC);
+  if (score.total) v.set_news2_score(*score.total);
+  v.set_news2_risk(toDomain(score.risk));
+  v.set_red_parameter(score.redParameter);
+  result.vitals = v;
+
+  if (score.escalate) {
+    std::string text = "Urgent: NEWS2 ";
+    if (score.total) {
+      text += std::to_string(*score.total) + " (" + std::string(riskName(score.risk)) + " risk" +
+              (score.redParameter ? "; a parameter scored 3)" : ")");
+    } else {
+      std::string missing;
+      for (const auto name : score.missing) missing += (missing.empty() ? "" : ", ") + std::string(name);
+      text += "incomplete (missing " + missing + ") but already calls for a response" +
+              (score.redParameter ? " (a parameter scored 3)" : "");
+    }
+    const std::string name = fieldText(patient, "patient", patient, "name");
+    text += " for " + (name.empty() ? patient : name + " (" + patient + ")") + " at visit " + std::string(visitId) +
+            ". Scored: " + scoredParameters(vitals, score.scores) + ". Please assess.";
+    ops.push_back(newEntry(patient, "message"));
+    domain::Message& m = *ops.back().mutable_append()->mutable_message();
+    m.set_id(ops.back().id());
+    m.set_patient_id(patient);
+    m.set_author_id(m_userId);
+    m.set_text(text);
+    m.set_urgent(true);
+    m.set_sent_at(ops.back().recorded_at());
+    *m.mutable_vital_signs() = result.vitals;
+    result.escalation = m;
+  }
+  recordAll(ops);
+  rollback.done();
+  return result;
+}
+
+domain::MedicationAdministration Device::recordMedication(std::string_view visitId, std::string_view medicationId,
+                                                          bool given, std::string_view reason) {
+  const std::string patient = requireVisitPatient(visitId, "medication_administration.visit_id");
+  requireText("medication_administration.medication_id", medicationId, sync::kMaxIdBytes);
+  const auto name = m_store.field(patient, "medication", medicationId, "name");
+  const auto dose = m_store.field(patient, "medication", medicationId, "dose");
+  if (!name && !dose) {
+    throw std::invalid_argument("medication_administration.medication_id: no medication " +
+                                std::string(medicationId) + " in the plan of patient " + patient + " on this device");
+  }
+  if (!given && reason.empty()) throw std::invalid_argument("medication_administration.reason: required when not given");
+  Rollback rollback(m_counter, m_hlc);
+  sync::Operation op = newEntry(patient, "medication_administration");
+  domain::MedicationAdministration& m = *op.mutable_append()->mutable_medication_administration();
+  m.set_id(op.id());
+  m.set_patient_id(patient);
+  m.set_visit_id(std::string(visitId));
+  m.set_medication_id(std::string(medicationId));
+  m.set_author_id(m_userId);
+  m.set_given(given);
+  m.set_dose(dose ? dose->value : std::string());
+  m.set_reason(std::string(reason));
+  m.set_administered_at(op.recorded_at());
+  record(op);
+  rollback.done();
+  return m;
+}
+
+domain::ProposedChange Device::proposeChange(std::string_view patientId, std::string_view entityType,
+                                             std::string_view entityId, std::string_view field,
+                                             std::string_view value, std::string_view reason) {
+  requireText("proposed_change.patient_id", patientId, sync::kMaxIdBytes);
+  requireText("proposed_change.entity_type", entityType, sync::kMaxIdBytes);
+  requireText("proposed_change.entity_id", entityId, sync::kMaxIdBytes);
+  requireText("proposed_change.field", field, sync::kMaxIdBytes);
+  requireText("proposed_change.reason", reason, sync::kMaxTextBytes);
+  const auto current = m_store.field(patientId, entityType, entityId, field);
+  Rollback rollback(m_counter, m_hlc);
+  sync::Operation op = newEntry(patientId, "proposed_change");
+  domain::ProposedChange& c = *op.mutable_append()->mutable_proposed_change();
+  c.set_id(op.id());
+  c.set_patient_id(std::string(patientId));
+  c.set_author_id(m_userId);
+  c.set_entity_type(std::string(entityType));
+  c.set_entity_id(std::string(entityId));
+  c.set_field(std::string(field));
+  c.set_proposed_value(std::string(value));
+  c.set_reason(std::string(reason));
+  c.set_base_hlc(current ? current->hlc : 0);
+  c.set_proposed_at(op.recorded_at());
+  record(op);
+  rollback.done();
+  return c;
+}
+
+domain::Message Device::sendMessage(std::string_view patientId, std::string_view text, std::string_view recipientId,
+                                    std::string_view inReplyTo) {
+  requireText("message.patient_id", patientId, sync::kMaxIdBytes);
+  requireText("message.text", text, sync::kMaxTextBytes);
+  if (recipientId.size() > sync::kMaxIdBytes) throw std::invalid_argument("message.recipient_id: too long");
+  if (!inReplyTo.empty()) {
+    const auto original = m_store.entry(inReplyTo);
+    if (!original || original->kind != "message" || original->patientId != patientId) {
+      throw std::invalid_argument("message.in_reply_to: no message " + std::string(inReplyTo) + " about patient " +
+                                  std::string(patientId) + " on this device");
+    }
+  }
+  Rollback rollback(m_counter, m_hlc);
+  sync::Operation op = newEntry(patientId, "message");
+  domain::Message& m = *op.mutable_append()->mutable_message();
+  m.set_id(op.id());
+  m.set_patient_id(std::string(patientId));
+  m.set_author_id(m_userId);
+  m.set_recipient_id(std::string(recipientId));
+  m.set_text(std::string(text));
+  m.set_sent_at(op.recorded_at());
+  m.set_in_reply_to(std::string(inReplyTo));
+  record(op);
+  rollback.done();
+  return m;
+}
+
+std::vector<domain::Message> Device::messages(std::string_view patientId) {
+  std::vector<domain::Message> result;
+  for (auto& e : m_store.entries(patientId, "message")) result.push_back(e.entry.message());
+  return result;
+}
+
+void Device::setHistoryWindowDays(int days) {
+  if (days < 1 || days > 3650) {
+    throw std::invalid_argument("history_window_days: " + std::to_string(days) + " is outside 1-3650");
+  }
+  m_store.inTransaction([&] { m_store.setMeta("history_window_days", std::to_string(days)); });
+}
+
+int Device::historyWindowDays() {
+  const auto days = metaNumber(m_store, "history_window_days");
+  return days == 0 ? kDefaultHistoryWindowDays : static_cast<int>(days);
+}
+
+History Device::history(std::string_view patientId) {
+  requireText("patient_id", patientId, sync::kMaxIdBytes);
+  History h;
+  h.patientId = std::string(patientId);
+  h.windowDays = historyWindowDays();
+  h.summarised = m_store.historySummary(patientId);
+  h.summarisedNews2 = m_store.summarisedNews2(patientId);
+  h.recent = m_store.entries(patientId);
+  return h;
+}
+
+std::vector<api::TimelineEntry> Device::fetchHistory(Transport& transport, std::string_view patientId) {
+  requireText("patient_id", patientId, sync::kMaxIdBytes);
+  if (m_wiped) throw DeviceWiped();
+  if (const auto token = m_store.meta("device_token")) transport.setToken(*token);
+  const api::Timeline timeline = transport.timeline(std::string(patientId));
+  std::vector<api::TimelineEntry> result;
+  for (const auto& entry : timeline.entries()) {
+    if (!m_store.hasOperation(entry.operation_id())) result.push_back(entry);
+  }
+  return result;
+}
+
 SyncReport Device::sync(Transport& transport, SyncClient::Options options) {
   if (m_wiped) {
     SyncReport report;
@@ -254,6 +739,11 @@ SyncReport Device::sync(Transport& transport, SyncClient::Options options) {
     m_userId.clear();
     m_counter = 0;
     m_hlc = sync::HybridClock();
+    return report;
+  }
+  if (report.ok) {
+    const std::int64_t cutoff = m_clock.nowMs() - historyWindowDays() * kDayMs;
+    report.summarised = m_store.summariseBefore(sync::makeHlc(cutoff, 0));
   }
   return report;
 }

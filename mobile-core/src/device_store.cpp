@@ -69,12 +69,48 @@ CREATE TABLE IF NOT EXISTS notes(
 CREATE INDEX IF NOT EXISTS notes_by_patient ON notes(patient_id, hlc);
 CREATE TABLE IF NOT EXISTS held_patients(
   patient_id TEXT PRIMARY KEY) WITHOUT ROWID;
+-- Every append entry the device shows (notes too), by kind (the entity
+-- type): what the visit's lists, messages and history are queries on.
+-- ref_id: the activity (task_outcome), medication (medication_administration)
+-- or message replied to (message).
+CREATE TABLE IF NOT EXISTS entries(
+  id TEXT PRIMARY KEY,
+  patient_id TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  visit_id TEXT NOT NULL,
+  ref_id TEXT NOT NULL,
+  author_id TEXT NOT NULL,
+  at TEXT NOT NULL,
+  hlc INTEGER NOT NULL,
+  body BLOB NOT NULL);
+CREATE INDEX IF NOT EXISTS entries_by_patient ON entries(patient_id, kind, hlc);
+CREATE INDEX IF NOT EXISTS entries_by_visit ON entries(visit_id, kind, ref_id, hlc);
+-- What the device no longer holds in full of entries older than its history
+-- window: per patient and kind, how many, the oldest and newest time.
+CREATE TABLE IF NOT EXISTS history_summary(
+  patient_id TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  count INTEGER NOT NULL,
+  oldest TEXT NOT NULL,
+  newest TEXT NOT NULL,
+  PRIMARY KEY(patient_id, kind)) WITHOUT ROWID;
+-- The newest summarised vital signs that had a NEWS2, per patient.
+CREATE TABLE IF NOT EXISTS history_news2(
+  patient_id TEXT PRIMARY KEY,
+  hlc INTEGER NOT NULL,
+  body BLOB NOT NULL) WITHOUT ROWID;
+-- Ids of summarised entries, so a page that brings one again does not count
+-- or store it twice.
+CREATE TABLE IF NOT EXISTS summarised_entries(
+  id TEXT PRIMARY KEY,
+  patient_id TEXT NOT NULL) WITHOUT ROWID;
 )sql";
 
 // Every table, for a wipe.
 constexpr const char* kTables[] = {"meta",     "operations", "field_values", "conflicts", "resolutions",
                                    "set_adds", "set_removed_adds", "outbox", "rejected", "notes",
-                                   "held_patients"};
+                                   "held_patients", "entries", "history_summary", "history_news2",
+                                   "summarised_entries"};
 
 std::string serialize(const google::protobuf::MessageLite& message) {
   std::string bytes;
@@ -87,6 +123,58 @@ Message parse(const std::string& bytes, std::string_view what) {
   Message message;
   if (!message.ParseFromString(bytes)) throw StoreError("corrupt " + std::string(what) + " in the device store");
   return message;
+}
+
+// What the entries table indexes of an append entry.
+struct EntryIndex {
+  std::string id;
+  std::string visitId;
+  std::string refId;
+  std::string authorId;
+  std::string at;
+};
+
+EntryIndex indexOf(const sync::AppendEntry& entry) {
+  switch (entry.entry_case()) {
+    case sync::AppendEntry::kNote: {
+      const auto& e = entry.note();
+      return {e.id(), e.visit_id(), e.amends_note_id(), e.author_id(), e.written_at()};
+    }
+    case sync::AppendEntry::kObservation: {
+      const auto& e = entry.observation();
+      return {e.id(), e.visit_id(), e.amends_observation_id(), e.author_id(), e.observed_at()};
+    }
+    case sync::AppendEntry::kVitalSigns: {
+      const auto& e = entry.vital_signs();
+      return {e.id(), e.visit_id(), e.amends_vital_signs_id(), e.author_id(), e.observed_at()};
+    }
+    case sync::AppendEntry::kTaskOutcome: {
+      const auto& e = entry.task_outcome();
+      return {e.id(), e.visit_id(), e.activity_id(), e.author_id(), e.recorded_at()};
+    }
+    case sync::AppendEntry::kMedicationAdministration: {
+      const auto& e = entry.medication_administration();
+      return {e.id(), e.visit_id(), e.medication_id(), e.author_id(), e.administered_at()};
+    }
+    case sync::AppendEntry::kMessage: {
+      const auto& e = entry.message();
+      return {e.id(), "", e.in_reply_to(), e.author_id(), e.sent_at()};
+    }
+    case sync::AppendEntry::kProposedChange: {
+      const auto& e = entry.proposed_change();
+      return {e.id(), "", e.entity_id(), e.author_id(), e.proposed_at()};
+    }
+    case sync::AppendEntry::ENTRY_NOT_SET:
+      break;
+  }
+  return {};
+}
+
+constexpr const char* kEntryColumns = "id, patient_id, kind, visit_id, ref_id, author_id, at, hlc, body";
+
+StoredEntry readEntry(const Query& q) {
+  return {q.text(0), q.text(1), q.text(2), q.text(3), q.text(4), q.text(5), q.text(6),
+          static_cast<std::uint64_t>(q.int64(7)), parse<sync::AppendEntry>(q.text(8), "entry")};
 }
 
 }  // namespace
@@ -116,6 +204,12 @@ void DeviceStore::setMeta(std::string_view key, std::string_view value) {
 void DeviceStore::eraseMeta(std::string_view key) { m_db.query("DELETE FROM meta WHERE key = ?").bind(1, key).run(); }
 
 bool DeviceStore::storeOperation(const sync::Operation& op, bool local) {
+  if (!local && op.has_append()) {
+    // Summarised already (older than the history window): not kept again.
+    auto q = m_db.query("SELECT 1 FROM summarised_entries WHERE id = ?");
+    q.bind(1, op.entity_id());
+    if (q.step()) return false;
+  }
   auto q = m_db.query(
       "INSERT INTO operations(id, server_seq, hlc, patient_id, entity_type, entity_id, field, body) "
       "VALUES(?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO NOTHING");
@@ -143,6 +237,7 @@ bool DeviceStore::storeOperation(const sync::Operation& op, bool local) {
 void DeviceStore::materialise(const sync::Operation& op) {
   switch (op.change_case()) {
     case sync::Operation::kAppend:
+      materialiseEntry(op);
       if (op.append().has_note()) {
         const auto& note = op.append().note();
         m_db.query("INSERT INTO notes(id, patient_id, hlc, body) VALUES(?, ?, ?, ?) ON CONFLICT(id) DO NOTHING")
@@ -176,6 +271,24 @@ void DeviceStore::materialise(const sync::Operation& op) {
     case sync::Operation::CHANGE_NOT_SET:
       return;
   }
+}
+
+void DeviceStore::materialiseEntry(const sync::Operation& op) {
+  const EntryIndex index = indexOf(op.append());
+  if (index.id.empty()) return;
+  m_db.query(
+          "INSERT INTO entries(id, patient_id, kind, visit_id, ref_id, author_id, at, hlc, body) "
+          "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO NOTHING")
+      .bind(1, index.id)
+      .bind(2, op.patient_id())
+      .bind(3, op.entity_type())
+      .bind(4, index.visitId)
+      .bind(5, index.refId)
+      .bind(6, index.authorId)
+      .bind(7, index.at)
+      .bind(8, static_cast<std::int64_t>(op.hlc()))
+      .bindBlob(9, serialize(op.append()))
+      .run();
 }
 
 void DeviceStore::materialiseWrite(const sync::Operation& op, bool recordResolution) {
@@ -408,6 +521,9 @@ std::size_t DeviceStore::purgePatient(std::string_view patientId) {
   m_db.query("DELETE FROM conflicts WHERE patient_id = ?").bind(1, patientId).run();
   m_db.query("DELETE FROM field_values WHERE patient_id = ?").bind(1, patientId).run();
   m_db.query("DELETE FROM notes WHERE patient_id = ?").bind(1, patientId).run();
+  for (const char* table : {"entries", "history_summary", "history_news2", "summarised_entries"}) {
+    m_db.query(std::string("DELETE FROM ") + table + " WHERE patient_id = ?").bind(1, patientId).run();
+  }
   m_db.query(std::string("DELETE FROM operations WHERE patient_id = ? AND id NOT IN ") + kKept)
       .bind(1, patientId)
       .run();
@@ -487,8 +603,9 @@ void DeviceStore::reject(const std::vector<sync::OperationRejection>& rejections
       q.bind(1, rejection.operation_id());
       if (!q.step()) continue;
       const auto op = parse<sync::Operation>(q.text(0), "operation");
-      if (op.has_append() && op.append().has_note()) {
-        m_db.query("DELETE FROM notes WHERE id = ?").bind(1, op.append().note().id()).run();
+      if (op.has_append()) {
+        m_db.query("DELETE FROM notes WHERE id = ?").bind(1, op.entity_id()).run();
+        m_db.query("DELETE FROM entries WHERE id = ?").bind(1, op.entity_id()).run();
       } else if (op.has_write()) {
         m_db.query("DELETE FROM resolutions WHERE op_id = ?").bind(1, op.id()).run();
         materialiseWrite(op, false);
@@ -504,6 +621,7 @@ void DeviceStore::restamp(const sync::Operation& op) {
       .bind(3, op.id())
       .run();
   m_db.query("UPDATE notes SET hlc = ? WHERE id = ?").bind(1, static_cast<std::int64_t>(op.hlc())).bind(2, op.entity_id()).run();
+  m_db.query("UPDATE entries SET hlc = ? WHERE id = ?").bind(1, static_cast<std::int64_t>(op.hlc())).bind(2, op.entity_id()).run();
   // A restamped field write may change which write wins.
   if (op.has_write()) materialiseWrite(op);
 }
@@ -548,6 +666,123 @@ std::size_t DeviceStore::operationCount() {
   auto q = m_db.query("SELECT count(*) FROM operations");
   q.step();
   return static_cast<std::size_t>(q.int64(0));
+}
+
+bool DeviceStore::hasOperation(std::string_view id) {
+  auto q = m_db.query("SELECT 1 FROM operations WHERE id = ?");
+  q.bind(1, id);
+  return q.step();
+}
+
+std::vector<StoredEntry> DeviceStore::entries(std::string_view patientId, std::string_view kind) {
+  std::vector<StoredEntry> result;
+  auto q = m_db.query(std::string("SELECT ") + kEntryColumns +
+                      " FROM entries WHERE (?1 = '' OR patient_id = ?1) AND (?2 = '' OR kind = ?2) ORDER BY hlc, id");
+  q.bind(1, patientId).bind(2, kind);
+  while (q.step()) result.push_back(readEntry(q));
+  return result;
+}
+
+std::vector<StoredEntry> DeviceStore::visitEntries(std::string_view visitId, std::string_view kind) {
+  std::vector<StoredEntry> result;
+  auto q = m_db.query(std::string("SELECT ") + kEntryColumns +
+                      " FROM entries WHERE visit_id = ? AND kind = ? ORDER BY hlc, id");
+  q.bind(1, visitId).bind(2, kind);
+  while (q.step()) result.push_back(readEntry(q));
+  return result;
+}
+
+std::optional<StoredEntry> DeviceStore::entry(std::string_view id) {
+  auto q = m_db.query(std::string("SELECT ") + kEntryColumns + " FROM entries WHERE id = ?");
+  q.bind(1, id);
+  if (!q.step()) return std::nullopt;
+  return readEntry(q);
+}
+
+std::optional<std::string> DeviceStore::visitPatient(std::string_view visitId) {
+  auto q = m_db.query("SELECT patient_id FROM field_values WHERE entity_type = 'visit' AND entity_id = ? LIMIT 1");
+  q.bind(1, visitId);
+  if (!q.step()) return std::nullopt;
+  return q.text(0);
+}
+
+std::vector<std::string> DeviceStore::entityIds(std::string_view patientId, std::string_view entityType) {
+  std::vector<std::string> result;
+  auto q = m_db.query(
+      "SELECT DISTINCT entity_id FROM field_values WHERE (?1 = '' OR patient_id = ?1) AND entity_type = ?2 "
+      "ORDER BY entity_id");
+  q.bind(1, patientId).bind(2, entityType);
+  while (q.step()) result.push_back(q.text(0));
+  return result;
+}
+
+std::vector<std::pair<std::string, std::string>> DeviceStore::visitsOf(std::string_view nurseId) {
+  std::vector<std::pair<std::string, std::string>> result;
+  auto q = m_db.query(
+      "SELECT patient_id, entity_id FROM field_values WHERE entity_type = 'visit' AND field = 'nurse_id' "
+      "AND value = ? ORDER BY patient_id, entity_id");
+  q.bind(1, nurseId);
+  while (q.step()) result.emplace_back(q.text(0), q.text(1));
+  return result;
+}
+
+std::size_t DeviceStore::summariseBefore(std::uint64_t hlc) {
+  return inTransaction([&] {
+    constexpr const char* kKept = "(SELECT op_id FROM outbox UNION SELECT op_id FROM rejected)";
+    std::vector<StoredEntry> old;
+    {
+      auto q = m_db.query(std::string("SELECT ") + kEntryColumns +
+                          " FROM entries WHERE hlc < ? AND id IN (SELECT entity_id FROM operations WHERE server_seq IS "
+                          "NOT NULL AND field IS NULL AND id NOT IN " + kKept + ") ORDER BY hlc, id");
+      q.bind(1, static_cast<std::int64_t>(hlc));
+      while (q.step()) old.push_back(readEntry(q));
+    }
+    for (const auto& e : old) {
+      m_db.query(
+              "INSERT INTO history_summary(patient_id, kind, count, oldest, newest) VALUES(?1, ?2, 1, ?3, ?3) "
+              "ON CONFLICT(patient_id, kind) DO UPDATE SET count = count + 1, "
+              "oldest = min(oldest, excluded.oldest), newest = max(newest, excluded.newest)")
+          .bind(1, e.patientId)
+          .bind(2, e.kind)
+          .bind(3, e.at)
+          .run();
+      if (e.entry.has_vital_signs() && e.entry.vital_signs().has_news2_score()) {
+        m_db.query(
+                "INSERT INTO history_news2(patient_id, hlc, body) VALUES(?, ?, ?) ON CONFLICT(patient_id) DO UPDATE "
+                "SET hlc = excluded.hlc, body = excluded.body WHERE excluded.hlc > history_news2.hlc")
+            .bind(1, e.patientId)
+            .bind(2, static_cast<std::int64_t>(e.hlc))
+            .bindBlob(3, serialize(e.entry.vital_signs()))
+            .run();
+      }
+      m_db.query("INSERT INTO summarised_entries(id, patient_id) VALUES(?, ?) ON CONFLICT DO NOTHING")
+          .bind(1, e.id)
+          .bind(2, e.patientId)
+          .run();
+      m_db.query("DELETE FROM entries WHERE id = ?").bind(1, e.id).run();
+      m_db.query("DELETE FROM notes WHERE id = ?").bind(1, e.id).run();
+      m_db.query("DELETE FROM operations WHERE entity_id = ? AND entity_type = ? AND field IS NULL")
+          .bind(1, e.id)
+          .bind(2, e.kind)
+          .run();
+    }
+    return old.size();
+  });
+}
+
+std::vector<HistorySummaryRow> DeviceStore::historySummary(std::string_view patientId) {
+  std::vector<HistorySummaryRow> result;
+  auto q = m_db.query("SELECT kind, count, oldest, newest FROM history_summary WHERE patient_id = ? ORDER BY kind");
+  q.bind(1, patientId);
+  while (q.step()) result.push_back({q.text(0), static_cast<std::size_t>(q.int64(1)), q.text(2), q.text(3)});
+  return result;
+}
+
+std::optional<domain::VitalSigns> DeviceStore::summarisedNews2(std::string_view patientId) {
+  auto q = m_db.query("SELECT body FROM history_news2 WHERE patient_id = ?");
+  q.bind(1, patientId);
+  if (!q.step()) return std::nullopt;
+  return parse<domain::VitalSigns>(q.text(0), "vital signs");
 }
 
 }  // namespace hemma::mobile

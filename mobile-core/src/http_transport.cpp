@@ -74,6 +74,11 @@ HttpTransport::HttpTransport(ServerAddress address, std::chrono::milliseconds ti
 HttpTransport::~HttpTransport() = default;
 
 std::string HttpTransport::post(const std::string& path, const std::string& body, const std::string& token) {
+  return request("POST", path, body, token);
+}
+
+std::string HttpTransport::request(const char* method, const std::string& path, const std::string& body,
+                                   const std::string& token) {
   Connection& c = *m_connection;
   for (int attempt = 0;; ++attempt) {
     const bool reused = c.open;
@@ -99,7 +104,7 @@ std::string HttpTransport::post(const std::string& path, const std::string& body
       c.open = true;
     }
 
-    const std::string head = "POST " + path + " HTTP/1.1\r\nHost: " + m_address.host + ":" + m_address.port +
+    const std::string head = std::string(method) + " " + path + " HTTP/1.1\r\nHost: " + m_address.host + ":" + m_address.port +
                              "\r\nContent-Type: application/x-protobuf\r\nAccept: application/x-protobuf" +
                              (token.empty() ? std::string() : "\r\nAuthorization: Bearer " + token) +
                              "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n";
@@ -197,6 +202,29 @@ api::RegisterDeviceResponse HttpTransport::registerDevice(const api::RegisterDev
   api::RegisterDeviceResponse response;
   if (!response.ParseFromString(post("/api/v1/devices", request.SerializeAsString(), userToken))) {
     throw TransportError("device registration: the server's answer is not a RegisterDeviceResponse");
+  }
+  return response;
+}
+
+api::Timeline HttpTransport::timeline(const std::string& patientId) {
+  // Ids are plain, but a path must never be built from raw input.
+  std::string escaped;
+  for (const char c : patientId) {
+    const bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+                       c == '_' || c == '.' || c == '~';
+    if (plain) {
+      escaped += c;
+    } else {
+      static constexpr char kDigits[] = "0123456789ABCDEF";
+      const auto byte = static_cast<unsigned char>(c);
+      escaped += '%';
+      escaped += kDigits[byte >> 4];
+      escaped += kDigits[byte & 15];
+    }
+  }
+  api::Timeline response;
+  if (!response.ParseFromString(request("GET", "/api/v1/patients/" + escaped + "/timeline", "", m_token))) {
+    throw TransportError("timeline: the server's answer is not a Timeline");
   }
   return response;
 }

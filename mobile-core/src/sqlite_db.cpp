@@ -8,7 +8,10 @@ Query::~Query() {
 }
 
 Query& Query::bind(int index, std::string_view text) {
-  if (sqlite3_bind_text(m_stmt, index, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT) != SQLITE_OK) {
+  // An empty view may have a null data(), which SQLite would bind as NULL;
+  // an empty text is still text.
+  const char* data = text.data() ? text.data() : "";
+  if (sqlite3_bind_text(m_stmt, index, data, static_cast<int>(text.size()), SQLITE_TRANSIENT) != SQLITE_OK) {
     m_db.fail("bind");
   }
   return *this;

@@ -7,12 +7,15 @@
 // std::invalid_argument for bad input, naming the field.
 
 #include <memory>
+#include <optional>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "hemma/mobile/clock.hpp"
 #include "hemma/mobile/device_store.hpp"
+#include "hemma/mobile/news2.hpp"
 #include "hemma/mobile/sync_client.hpp"
 #include "hemma/mobile/transport.hpp"
 #include "hemma/sync/hlc.hpp"
@@ -30,6 +33,52 @@ struct SyncStatus {
   int failedSyncs = 0;       // failed sync runs since the last success
   std::size_t heldPatients = 0;  // patients whose history the device holds
   std::string wipedAt;       // RFC 3339 when the revoked device wiped itself; empty if not
+};
+
+// One item of a visit's checklist: a plan activity for nurses (and the
+// activity the visit is for), with this visit's latest answer for it.
+struct ChecklistItem {
+  std::string activityId;
+  std::string text;
+  std::string frequency;
+  std::string responsibleRole;  // "NURSE", "PHYSICIAN", ...
+  std::optional<domain::TaskOutcome> outcome;  // none yet at this visit
+};
+
+// A visit on the nurse's list, with what she needs at the door.
+struct VisitView {
+  domain::Visit visit;  // id, patient, nurse, scheduled/started/ended times, status, activity
+  std::string patientName;
+  std::string address;
+  std::string accessNotes;
+  std::string activityText;  // the text of the activity the visit is for
+  std::vector<ChecklistItem> checklist;
+};
+
+// What recordVitalSigns() stored: the entry, the score it carries, and the
+// urgent message to the responsible physician when the score called for one.
+struct VitalSignsRecord {
+  domain::VitalSigns vitals;
+  News2Result news2;
+  std::optional<domain::Message> escalation;
+};
+
+// A patient's history on this device: a summary of the entries older than
+// the history window (no longer held in full) and the entries it holds.
+struct History {
+  std::string patientId;
+  int windowDays = 0;
+  std::vector<HistorySummaryRow> summarised;
+  // The newest summarised vital signs with a NEWS2 score, if any.
+  std::optional<domain::VitalSigns> summarisedNews2;
+  std::vector<StoredEntry> recent;  // oldest first
+};
+
+// The offline unlock refused: wrong username or password, too many failed
+// attempts (locked until the next online sign-in), or no sign-in yet.
+class UnlockRefused : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
 };
 
 // The device was revoked and has wiped itself: it neither records nor syncs
@@ -64,8 +113,89 @@ class Device {
   // The signed-in user (empty fields before sign-in).
   api::Principal user();
 
+  // Unlocks the tablet offline with the password of the last online
+  // sign-in, checked against a salted PBKDF2-HMAC-SHA256 hash stored then
+  // (the password itself is never stored). Returns the user. Throws
+  // UnlockRefused when there was no sign-in on this database, when the
+  // username or password is wrong, and after kMaxUnlockFailures wrong
+  // attempts in a row (then every attempt is refused until signIn()).
+  // Unlocking gates the host's screens; the core does not enforce it.
+  api::Principal unlock(const std::string& username, const std::string& password);
+  static constexpr int kMaxUnlockFailures = 5;
+  // PBKDF2 iterations for the hash stored at the next signIn() (default
+  // 100000; tests lower it). At least 1000.
+  void setUnlockIterations(int iterations);
+
+  // The nurse's visits (nurse_id = the signed-in user) whose scheduled_start
+  // falls on `day` ("YYYY-MM-DD", a UTC day; empty = today by the device's
+  // clock, in UTC), ordered by scheduled_start, each with the patient's
+  // name, address, access notes and the visit's checklist. Offline.
+  std::vector<VisitView> visits(std::string_view day = {});
+  VisitView visit(std::string_view visitId);
+
+  // Starts and ends a visit, offline: field writes of status IN_PROGRESS
+  // and started_at, or DONE and ended_at, at the device's time, in one
+  // transaction. Throws std::invalid_argument for a visit this device does
+  // not hold, starting a visit that is not PLANNED, or ending one that is not
+  // IN_PROGRESS ("visit.status: ... not started").
+  VisitView startVisit(std::string_view visitId);
+  VisitView endVisit(std::string_view visitId);
+
+  // A checklist answer at a visit. `reason` is required for NOT_DONE and
+  // REFUSED ("task_outcome.reason: required when REFUSED"); the activity
+  // must be in the patient's plan on this device.
+  domain::TaskOutcome recordTaskOutcome(std::string_view visitId, std::string_view activityId,
+                                        domain::TaskOutcome::Outcome outcome, std::string_view reason = {});
+
+  // Vital signs at a visit, with NEWS2 worked out here (SpO2 scale 2 only
+  // when the plan's care_plan/<patient>/spo2_scale_2 is "true"). A missing
+  // input leaves the score unset (NEWS2_NOT_EVALUATED), never 0. When the
+  // result calls for escalation (News2Result::escalate), an urgent message
+  // to the responsible physician, naming the score, the risk and the
+  // parameters that raised it and carrying the vital signs, is stored in
+  // the same transaction. Throws std::invalid_argument for values outside
+  // the chart (news2()) or an unknown visit.
+  VitalSignsRecord recordVitalSigns(std::string_view visitId, const VitalSigns& vitals);
+
+  // A medication given, or not given with a reason, at a visit. The dose is
+  // the medication's current `dose` field on this device. Throws
+  // std::invalid_argument for a medication not in the patient's plan here, or
+  // a missing reason when not given.
+  domain::MedicationAdministration recordMedication(std::string_view visitId, std::string_view medicationId,
+                                                    bool given, std::string_view reason = {});
+
+  // A proposed change to one field of the plan, for a physician to sign.
+  // Its base is the version of the field this device shows (0 if none).
+  // `reason` is required.
+  domain::ProposedChange proposeChange(std::string_view patientId, std::string_view entityType,
+                                       std::string_view entityId, std::string_view field, std::string_view value,
+                                       std::string_view reason);
+
+  // A message about the patient to `recipientId` (empty: the responsible
+  // physician), optionally replying to a message on this device.
+  domain::Message sendMessage(std::string_view patientId, std::string_view text, std::string_view recipientId = {},
+                              std::string_view inReplyTo = {});
+  // Messages about the patient in both directions (others' arrive by sync),
+  // oldest first.
+  std::vector<domain::Message> messages(std::string_view patientId);
+
+  // History window: append entries older than this many days (by their
+  // clock) are summarised after each successful sync and deleted here.
+  // Default 30; 1 to 3650. Stored in the database.
+  void setHistoryWindowDays(int days);
+  int historyWindowDays();
+  static constexpr int kDefaultHistoryWindowDays = 30;
+  History history(std::string_view patientId);
+  // Fetches the patient's full timeline from the server (online, with the
+  // device's token) and returns the entries this device does not hold,
+  // oldest first. Nothing of it is stored. Throws TransportError /
+  // ServerError.
+  std::vector<api::TimelineEntry> fetchHistory(Transport& transport, std::string_view patientId);
+
   // Records a visit note, offline: stored and queued for the server in one
-  // transaction. `amendsNoteId` names an earlier note this one corrects.
+  // transaction. `amendsNoteId` names an earlier note of the same patient on
+  // this device that this one corrects (std::invalid_argument otherwise);
+  // notes() lists both, the amendment with its amends_note_id.
   domain::VisitNote writeNote(std::string_view patientId, std::string_view visitId, std::string_view text,
                               std::string_view amendsNoteId = {});
   std::vector<domain::VisitNote> notes(std::string_view patientId = {});
@@ -114,6 +244,14 @@ class Device {
   // counter and clock in one transaction. On failure nothing is kept and the
   // counter and clock are as before.
   void record(sync::Operation& op);
+  // The same for several operations, all in one transaction.
+  void recordAll(std::vector<sync::Operation>& ops);
+  sync::Operation newEntry(std::string_view patientId, std::string_view kind);
+  sync::Operation newFieldWrite(std::string_view patientId, std::string_view entityType, std::string_view entityId,
+                                std::string_view field, std::string_view value);
+  std::string requireVisitPatient(std::string_view visitId, std::string_view what);
+  std::string fieldText(std::string_view patientId, std::string_view entityType, std::string_view entityId,
+                        std::string_view field);
   const std::string& requireEnrolled();
 
   DeviceStore m_store;
@@ -123,6 +261,7 @@ class Device {
   std::string m_userId;
   std::uint64_t m_counter = 0;
   bool m_wiped = false;
+  int m_unlockIterations = 100000;
 };
 
 }  // namespace hemma::mobile

@@ -15,6 +15,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "hemma/mobile/sqlite_db.hpp"
@@ -42,6 +43,32 @@ struct FieldValue {
 struct SetState {
   std::vector<std::string> members;
   std::map<std::string, std::vector<std::string>> liveAddIds;
+};
+
+// An append entry as the device holds it: a note, vital signs, a checklist
+// answer, a medication given or not, a message, a proposal. `kind` is the
+// operation's entity type; `at` the author's time for it (RFC 3339).
+// `refId` is the activity of a task_outcome, the medication of a
+// medication_administration, the message a message replies to; else empty.
+struct StoredEntry {
+  std::string id;
+  std::string patientId;
+  std::string kind;
+  std::string visitId;
+  std::string refId;
+  std::string authorId;
+  std::string at;
+  std::uint64_t hlc = 0;
+  sync::AppendEntry entry;
+};
+
+// Entries older than the history window that the device summarised and no
+// longer holds in full: how many of one kind, the oldest and newest time.
+struct HistorySummaryRow {
+  std::string kind;
+  std::size_t count = 0;
+  std::string oldest;
+  std::string newest;
 };
 
 // A rejected local operation: kept, with the server's reason, so the nurse
@@ -126,6 +153,35 @@ class DeviceStore {
   // Visit notes, oldest first; all patients when `patientId` is empty.
   std::vector<domain::VisitNote> notes(std::string_view patientId = {});
   std::size_t operationCount();
+  bool hasOperation(std::string_view id);
+
+  // Append entries of every kind, oldest (by clock) first; of one patient
+  // (all when empty) and one kind (all when empty). Rejected ones are not
+  // here (they show in rejected()).
+  std::vector<StoredEntry> entries(std::string_view patientId, std::string_view kind = {});
+  // The entries of one kind recorded at a visit, oldest first.
+  std::vector<StoredEntry> visitEntries(std::string_view visitId, std::string_view kind);
+  std::optional<StoredEntry> entry(std::string_view id);
+
+  // The patient a visit belongs to, if the device holds any of its fields.
+  std::optional<std::string> visitPatient(std::string_view visitId);
+  // The ids of the entities of `entityType` the device holds a field of,
+  // sorted; all patients when `patientId` is empty.
+  std::vector<std::string> entityIds(std::string_view patientId, std::string_view entityType);
+  // (patient id, visit id) of the visits whose nurse_id is `nurseId`.
+  std::vector<std::pair<std::string, std::string>> visitsOf(std::string_view nurseId);
+
+  // History window. Summarises and deletes the append entries stamped
+  // before `hlc` that the server has stored (never one still in the outbox
+  // or rejected): their operations and entries go, the per-patient, per-kind
+  // counts and times (and the newest NEWS2) stay. Fields, sets and conflicts
+  // are untouched, and so is the pull cursor, so the server does not send
+  // them again; if it does (a backfill) they are not stored again. One
+  // transaction. Returns how many entries were summarised.
+  std::size_t summariseBefore(std::uint64_t hlc);
+  std::vector<HistorySummaryRow> historySummary(std::string_view patientId);
+  // The newest summarised vital signs that had a NEWS2 score.
+  std::optional<domain::VitalSigns> summarisedNews2(std::string_view patientId);
 
   // Materialised fields, sets and conflicts, as the merge rules make them.
   std::optional<FieldValue> field(std::string_view patientId, std::string_view entityType, std::string_view entityId,
@@ -145,6 +201,7 @@ class DeviceStore {
   // Returns false when the operation was known already.
   bool storeOperation(const sync::Operation& op, bool local);
   void materialise(const sync::Operation& op);
+  void materialiseEntry(const sync::Operation& op);
 
   SqliteDb m_db;
 };

@@ -32,10 +32,12 @@ class HttpTransport final : public Transport {
   api::LoginResponse login(const api::LoginRequest& request) override;
   api::RegisterDeviceResponse registerDevice(const api::RegisterDeviceRequest& request,
                                              const std::string& userToken) override;
+  api::Timeline timeline(const std::string& patientId) override;
 
  private:
   struct Connection;
   std::string post(const std::string& path, const std::string& body, const std::string& token);
+  std::string request(const char* method, const std::string& path, const std::string& body, const std::string& token);
 
   ServerAddress m_address;
   std::chrono::milliseconds m_timeout;

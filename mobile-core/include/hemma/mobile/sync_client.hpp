@@ -27,6 +27,7 @@ struct SyncReport {
   std::size_t rejected = 0;    // refused by the server, kept in the store with the reason
   std::size_t pulled = 0;      // operations received that were new to this device
   std::size_t purged = 0;      // patients deleted from the device (they left the user's scope)
+  std::size_t summarised = 0;  // entries older than the history window summarised (Device::sync)
   bool wiped = false;          // the device was revoked: all its data is deleted, it syncs no more
   int attempts = 0;            // rounds tried, 1 when the first one succeeded
   std::string error;           // why the run stopped, when !ok

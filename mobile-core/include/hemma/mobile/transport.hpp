@@ -52,6 +52,11 @@ class Transport {
     (void)userToken;
     throw TransportError("device registration: not supported by this transport");
   }
+  // GET /api/v1/patients/{id}/timeline with the token set by setToken().
+  virtual api::Timeline timeline(const std::string& patientId) {
+    (void)patientId;
+    throw TransportError("timeline: not supported by this transport");
+  }
 };
 
 }  // namespace hemma::mobile
