@@ -5,7 +5,8 @@
  *   hemma_c_api_test              offline checks only
  *   hemma_c_api_test <server url> also signs in as nurse-karin (password
  *                                 "demo") against a demo-world server,
- *                                 writes a note and syncs it
+ *                                 writes a note and syncs it, then does a
+ *                                 whole visit to patient-01 and syncs it
  *
  * Exits 0 when every check passes; otherwise prints file:line of the first
  * failed check and exits 1.
@@ -186,6 +187,41 @@ static void test_offline_device(void) {
   CHECK(hemma_device_sign_in(dev, "nurse-karin", "demo", "c-api-tablet", NULL) == HEMMA_ERR_NETWORK);
   CHECK_STATUS(hemma_device_sign_in(dev, "nurse-karin", "demo", NULL, &err), HEMMA_ERR_INVALID_ARGUMENT, err);
 
+  /* The visit calls need a signed-in tablet too, and check their pointers. */
+  CHECK_STATUS(hemma_device_unlock(dev, "nurse-karin", "demo", &err), HEMMA_ERR_UNLOCK, err);
+  CHECK(strstr(err.message, "sign in online first") != NULL);
+  hemma_visit_list* visits = NULL;
+  CHECK_STATUS(hemma_visits_list(dev, NULL, &visits, &err), HEMMA_ERR_INVALID_ARGUMENT, err);
+  CHECK(visits == NULL);
+  CHECK_STATUS(hemma_visit_start(dev, "patient-01-visit-1", &err), HEMMA_ERR_INVALID_ARGUMENT, err);
+  CHECK_STATUS(hemma_visit_end(dev, NULL, &err), HEMMA_ERR_INVALID_ARGUMENT, err);
+  CHECK(strstr(err.message, "visit_id") != NULL);
+  CHECK_STATUS(hemma_task_record(dev, "v", "a", 7, "x", NULL, 0, &err), HEMMA_ERR_INVALID_ARGUMENT, err);
+  CHECK(strstr(err.message, "task_outcome.outcome") != NULL);
+  char small_id[8];
+  CHECK_STATUS(hemma_message_send(dev, "patient-01", "Hej", NULL, NULL, small_id, sizeof small_id, &err),
+               HEMMA_ERR_INVALID_ARGUMENT, err);
+  CHECK(strstr(err.message, "buffer too small") != NULL);
+  CHECK_STATUS(hemma_history_window_set(dev, 0, &err), HEMMA_ERR_INVALID_ARGUMENT, err);
+  CHECK(strstr(err.message, "history_window_days") != NULL);
+  CHECK_STATUS(hemma_history_window_set(dev, 60, &err), HEMMA_OK, err);
+  hemma_history* history = NULL;
+  CHECK_STATUS(hemma_history_get(dev, "patient-01", &history, &err), HEMMA_OK, err);
+  CHECK(hemma_history_entry_count(history) == 0);
+  CHECK(hemma_history_summary_count(history) == 0);
+  const char* at = NULL;
+  CHECK(hemma_history_summarised_news2(history, &at) == -1);
+  CHECK(at != NULL && at[0] == '\0');
+  hemma_history_free(history);
+  hemma_message_list* messages = NULL;
+  CHECK_STATUS(hemma_messages_list(dev, "patient-01", &messages, &err), HEMMA_OK, err);
+  CHECK(hemma_message_list_count(messages) == 0);
+  hemma_message_list_free(messages);
+  CHECK(hemma_visit_list_count(NULL) == 0);
+  hemma_visit_list_free(NULL);
+  hemma_message_list_free(NULL);
+  hemma_history_free(NULL);
+
   hemma_device_close(dev);
 }
 
@@ -338,6 +374,179 @@ static void test_against_server(const char* url) {
   hemma_device_close(dev);
 }
 
+/* A whole visit from C: signed in online once, then everything offline
+   until the final sync. */
+static void test_visit_against_server(const char* url) {
+  hemma_error err;
+  hemma_device* dev = NULL;
+  char path[512];
+  path_in_temp_dir(path, sizeof path, "visit.db");
+  CHECK_STATUS(hemma_device_open(path, url, &dev, &err), HEMMA_OK, err);
+  CHECK_STATUS(hemma_device_sign_in(dev, "nurse-karin", "demo", "c-api-visit-tablet", &err), HEMMA_OK, err);
+  hemma_sync_report report;
+  CHECK_STATUS(hemma_sync_run(dev, &report, &err), HEMMA_OK, err);
+  CHECK(report.pulled > 0);
+  hemma_device_close(dev);
+
+  /* Offline from here: nothing listens on port 9. */
+  CHECK_STATUS(hemma_device_open(path, "http://127.0.0.1:9", &dev, &err), HEMMA_OK, err);
+  CHECK_STATUS(hemma_device_unlock(dev, "nurse-karin", "wrong", &err), HEMMA_ERR_UNLOCK, err);
+  CHECK(strstr(err.message, "wrong username or password") != NULL);
+  CHECK_STATUS(hemma_device_unlock(dev, "nurse-karin", "demo", &err), HEMMA_OK, err);
+
+  hemma_visit_list* visits = NULL;
+  CHECK_STATUS(hemma_visits_list(dev, NULL, &visits, &err), HEMMA_OK, err);
+  size_t index = hemma_visit_list_count(visits);
+  for (size_t i = 0; i < hemma_visit_list_count(visits); ++i) {
+    hemma_visit v;
+    CHECK(hemma_visit_list_get(visits, i, &v));
+    if (strcmp(v.id, "patient-01-visit-1") == 0) index = i;
+  }
+  CHECK(index < hemma_visit_list_count(visits));
+  hemma_visit visit;
+  CHECK(hemma_visit_list_get(visits, index, &visit));
+  CHECK(strcmp(visit.patient_id, "patient-01") == 0);
+  CHECK(visit.patient_name[0] != '\0');
+  CHECK(visit.address[0] != '\0');
+  CHECK(visit.access_notes[0] != '\0');
+  CHECK(strcmp(visit.status, "PLANNED") == 0);
+  CHECK(visit.started_at[0] == '\0');
+  CHECK(visit.checklist_count >= 2);
+  hemma_checklist_item item;
+  CHECK(hemma_visit_list_checklist_get(visits, index, 0, &item));
+  CHECK(strcmp(item.activity_id, "patient-01-act-1") == 0);
+  CHECK(item.outcome == HEMMA_OUTCOME_NONE);
+  CHECK(!hemma_visit_list_checklist_get(visits, index, visit.checklist_count, &item));
+  hemma_visit_list_free(visits);
+  CHECK_STATUS(hemma_visits_list(dev, "22-11-2026", &visits, &err), HEMMA_ERR_INVALID_ARGUMENT, err);
+  CHECK(strstr(err.message, "date") != NULL);
+
+  CHECK_STATUS(hemma_visit_end(dev, "patient-01-visit-1", &err), HEMMA_ERR_INVALID_ARGUMENT, err);
+  CHECK(strstr(err.message, "not started") != NULL);
+  CHECK_STATUS(hemma_visit_start(dev, "patient-01-visit-1", &err), HEMMA_OK, err);
+
+  char id[HEMMA_NOTE_ID_CAPACITY];
+  CHECK_STATUS(hemma_task_record(dev, "patient-01-visit-1", "patient-01-act-1", HEMMA_OUTCOME_REFUSED, NULL, id,
+                                 sizeof id, &err),
+               HEMMA_ERR_INVALID_ARGUMENT, err);
+  CHECK(strstr(err.message, "task_outcome.reason") != NULL);
+  CHECK_STATUS(hemma_task_record(dev, "patient-01-visit-1", "patient-01-act-1", HEMMA_OUTCOME_REFUSED,
+                                 "Vill ta dem efter frukost", id, sizeof id, &err),
+               HEMMA_OK, err);
+  CHECK(strncmp(id, "c-api-visit-tablet:", strlen("c-api-visit-tablet:")) == 0);
+
+  hemma_vitals vitals = medium_risk_vitals();
+  vitals.respiratory_rate = 25; /* scores 3 */
+  hemma_vitals_result vr;
+  CHECK_STATUS(hemma_vitals_record(dev, "patient-01-visit-1", &vitals, &vr, &err), HEMMA_OK, err);
+  CHECK(vr.escalated);
+  CHECK(vr.news2.total >= 5);
+  CHECK(vr.news2.red_parameter);
+  CHECK(vr.vitals_id[0] != '\0');
+  CHECK(vr.message_id[0] != '\0');
+  hemma_vitals normal = medium_risk_vitals();
+  normal.respiratory_rate = 16;
+  normal.spo2 = 97;
+  normal.pulse = 70;
+  normal.temperature_c = 36.8;
+  normal.systolic_bp = 125;
+  CHECK_STATUS(hemma_vitals_record(dev, "patient-01-visit-1", &normal, &vr, &err), HEMMA_OK, err);
+  CHECK(!vr.escalated);
+  CHECK(vr.message_id[0] == '\0');
+  hemma_vitals bad = normal;
+  bad.spo2 = 104;
+  CHECK_STATUS(hemma_vitals_record(dev, "patient-01-visit-1", &bad, &vr, &err), HEMMA_ERR_INVALID_ARGUMENT, err);
+  CHECK(strstr(err.message, "spo2") != NULL);
+
+  /* The medication of the plan (written here when the demo has none). */
+  char dose[HEMMA_TEXT_CAPACITY];
+  bool found = false;
+  CHECK_STATUS(hemma_field_get(dev, "patient-01", "medication", "patient-01-med-1", "dose", dose, sizeof dose, &found,
+                               NULL, &err),
+               HEMMA_OK, err);
+  if (!found) {
+    CHECK_STATUS(hemma_field_write(dev, "patient-01", "medication", "patient-01-med-1", "dose", "50 mg", &err), HEMMA_OK,
+                 err);
+  }
+  CHECK_STATUS(hemma_medication_record(dev, "patient-01-visit-1", "patient-01-med-1", true, NULL, id, sizeof id, &err),
+               HEMMA_OK, err);
+  CHECK_STATUS(hemma_medication_record(dev, "patient-01-visit-1", "patient-01-med-1", false, NULL, NULL, 0, &err),
+               HEMMA_ERR_INVALID_ARGUMENT, err);
+  CHECK(strstr(err.message, "reason") != NULL);
+  CHECK_STATUS(hemma_medication_record(dev, "patient-01-visit-1", "no-such-med", true, NULL, NULL, 0, &err),
+               HEMMA_ERR_INVALID_ARGUMENT, err);
+  CHECK(strstr(err.message, "medication_id") != NULL);
+
+  CHECK_STATUS(hemma_change_propose(dev, "patient-01", "care_plan_activity", "patient-01-act-2", "frequency",
+                                    "twice daily", "NEWS2 rising", id, sizeof id, &err),
+               HEMMA_OK, err);
+  CHECK_STATUS(hemma_change_propose(dev, "patient-01", "care_plan_activity", "patient-01-act-2", "frequency",
+                                    "twice daily", "", id, sizeof id, &err),
+               HEMMA_ERR_INVALID_ARGUMENT, err);
+  CHECK_STATUS(hemma_message_send(dev, "patient-01", "Ring mig om andningen", NULL, NULL, id, sizeof id, &err),
+               HEMMA_OK, err);
+  CHECK_STATUS(hemma_message_send(dev, "patient-01", "Svar", NULL, "no-such-message", NULL, 0, &err),
+               HEMMA_ERR_INVALID_ARGUMENT, err);
+  CHECK(strstr(err.message, "in_reply_to") != NULL);
+
+  hemma_message_list* messages = NULL;
+  CHECK_STATUS(hemma_messages_list(dev, "patient-01", &messages, &err), HEMMA_OK, err);
+  CHECK(hemma_message_list_count(messages) == 2);
+  hemma_message m;
+  CHECK(hemma_message_list_get(messages, 0, &m));
+  CHECK(m.urgent);
+  CHECK(m.has_vital_signs);
+  CHECK(m.news2_score >= 5);
+  CHECK(m.recipient_id[0] == '\0');
+  CHECK(strstr(m.text, "NEWS2") != NULL);
+  CHECK(hemma_message_list_get(messages, 1, &m));
+  CHECK(!m.urgent);
+  CHECK(strcmp(m.id, id) == 0);
+  CHECK(!hemma_message_list_get(messages, 2, &m));
+  hemma_message_list_free(messages);
+
+  CHECK_STATUS(hemma_visit_end(dev, "patient-01-visit-1", &err), HEMMA_OK, err);
+  CHECK_STATUS(hemma_visit_get(dev, "patient-01-visit-1", &visits, &err), HEMMA_OK, err);
+  CHECK(hemma_visit_list_get(visits, 0, &visit));
+  CHECK(strcmp(visit.status, "DONE") == 0);
+  CHECK(visit.started_at[0] != '\0' && visit.ended_at[0] != '\0');
+  CHECK(hemma_visit_list_checklist_get(visits, 0, 0, &item));
+  CHECK(item.outcome == HEMMA_OUTCOME_REFUSED);
+  CHECK(strcmp(item.reason, "Vill ta dem efter frukost") == 0);
+  hemma_visit_list_free(visits);
+
+  hemma_history* history = NULL;
+  CHECK_STATUS(hemma_history_get(dev, "patient-01", &history, &err), HEMMA_OK, err);
+  CHECK(hemma_history_entry_count(history) >= 7);
+  hemma_history_entry entry;
+  bool seen_vitals = false;
+  for (size_t i = 0; i < hemma_history_entry_count(history); ++i) {
+    CHECK(hemma_history_entry_get(history, i, &entry));
+    if (strcmp(entry.kind, "vital_signs") == 0 && entry.news2_score >= 5) seen_vitals = true;
+  }
+  CHECK(seen_vitals);
+  hemma_history_free(history);
+
+  hemma_sync_status status;
+  CHECK_STATUS(hemma_status_get(dev, &status, &err), HEMMA_OK, err);
+  CHECK(status.pending >= 11);
+  hemma_device_close(dev);
+
+  /* Back online. */
+  CHECK_STATUS(hemma_device_open(path, url, &dev, &err), HEMMA_OK, err);
+  CHECK_STATUS(hemma_sync_run(dev, &report, &err), HEMMA_OK, err);
+  CHECK(report.pushed >= 11);
+  CHECK_STATUS(hemma_status_get(dev, &status, &err), HEMMA_OK, err);
+  CHECK(status.pending == 0);
+  /* The tablet holds everything of the server's timeline it may read. */
+  CHECK_STATUS(hemma_history_fetch(dev, "patient-01", &history, &err), HEMMA_OK, err);
+  CHECK(hemma_history_summary_count(history) == 0);
+  hemma_history_free(history);
+  CHECK_STATUS(hemma_history_fetch(dev, "no-such-patient", &history, &err), HEMMA_ERR_SERVER, err);
+  CHECK(history == NULL);
+  hemma_device_close(dev);
+}
+
 int main(int argc, char** argv) {
   make_temp_dir();
   test_null_handles_are_safe();
@@ -345,6 +554,7 @@ int main(int argc, char** argv) {
   test_offline_device();
   test_news2();
   if (argc > 1) test_against_server(argv[1]);
+  if (argc > 1) test_visit_against_server(argv[1]);
   printf("c_api_test: all checks passed%s\n", argc > 1 ? " (with the server)" : " (offline)");
   return 0;
 }

@@ -54,7 +54,11 @@ enum {
      holds the HTTP status, e.g. 401 for a wrong password. */
   HEMMA_ERR_SERVER = 4,
   /* Anything else (out of memory, a bug). */
-  HEMMA_ERR_INTERNAL = 5
+  HEMMA_ERR_INTERNAL = 5,
+  /* The offline unlock refused: wrong username or password, no online
+     sign-in yet, or locked after too many wrong attempts (until the next
+     online sign-in). */
+  HEMMA_ERR_UNLOCK = 6
 };
 
 #define HEMMA_ERROR_MESSAGE_CAPACITY 512
@@ -102,6 +106,14 @@ void hemma_device_close(hemma_device* dev);
    or user. */
 hemma_status hemma_device_sign_in(hemma_device* dev, const char* username, const char* password, const char* device_id,
                                   hemma_error* err);
+
+/* Unlocks the tablet offline with the password of the last online sign-in,
+   checked against a salted PBKDF2 hash stored then. Fails with
+   HEMMA_ERR_UNLOCK for a wrong username or password (the message says how
+   many attempts are left), before any sign-in, and after 5 wrong attempts in
+   a row (locked until hemma_device_sign_in succeeds again). The host gates
+   its screens on it; the other calls do not check it. */
+hemma_status hemma_device_unlock(hemma_device* dev, const char* username, const char* password, hemma_error* err);
 
 /* ---- Visit notes ------------------------------------------------------- */
 
@@ -266,6 +278,177 @@ typedef struct hemma_news2_result {
    ("vitals.spo2: 104 is not a percentage"); *out is then untouched. Pure:
    no device, no I/O. */
 hemma_status hemma_news2_compute(const hemma_vitals* in, int spo2_scale, hemma_news2_result* out, hemma_error* err);
+
+/* ---- The nurse's visit (all offline) ----------------------------------- */
+
+/* Entry ids ("<device id>:<counter>") fit in HEMMA_NOTE_ID_CAPACITY. Every
+   call below that takes `id_out` copies the new entry's id there when it is
+   not NULL; `id_cap` must then be at least HEMMA_NOTE_ID_CAPACITY, checked
+   before anything is written. Precondition for all: signed in. */
+
+/* A checklist answer, as in domain.TaskOutcome. */
+enum { HEMMA_OUTCOME_NONE = 0, HEMMA_OUTCOME_DONE = 1, HEMMA_OUTCOME_NOT_DONE = 2, HEMMA_OUTCOME_REFUSED = 3 };
+
+/* One checklist item of a visit: a plan activity for nurses (and the
+   activity the visit is for) with this visit's latest answer. Strings
+   belong to the list it came from. */
+typedef struct hemma_checklist_item {
+  const char* activity_id;
+  const char* text;
+  const char* frequency;
+  const char* responsible_role; /* "NURSE", ... */
+  int outcome;                  /* HEMMA_OUTCOME_*; NONE when not answered at this visit */
+  const char* reason;           /* "" if none */
+  const char* recorded_at;      /* "" if not answered */
+} hemma_checklist_item;
+
+/* One visit of the nurse's list. Strings belong to the list it came from
+   and stay valid until hemma_visit_list_free. */
+typedef struct hemma_visit {
+  const char* id;
+  const char* patient_id;
+  const char* patient_name;
+  const char* address;
+  const char* access_notes;
+  const char* status; /* "PLANNED", "IN_PROGRESS", "DONE", "CANCELLED" */
+  const char* scheduled_start; /* RFC 3339 */
+  const char* started_at;      /* "" if not started */
+  const char* ended_at;        /* "" if not ended */
+  const char* activity_id;
+  const char* activity_text;
+  size_t checklist_count;
+} hemma_visit;
+
+/* A snapshot of visits, owned by the caller until hemma_visit_list_free. */
+typedef struct hemma_visit_list hemma_visit_list;
+
+/* The signed-in nurse's visits scheduled on `day` ("YYYY-MM-DD", a UTC day;
+   today by the device clock when NULL or ""), ordered by scheduled start.
+   A malformed day fails with HEMMA_ERR_INVALID_ARGUMENT ("date: ..."). */
+hemma_status hemma_visits_list(hemma_device* dev, const char* day, hemma_visit_list** out, hemma_error* err);
+/* Visit `visit_id` alone (a list of one). Unknown id: HEMMA_ERR_INVALID_ARGUMENT. */
+hemma_status hemma_visit_get(hemma_device* dev, const char* visit_id, hemma_visit_list** out, hemma_error* err);
+size_t hemma_visit_list_count(const hemma_visit_list* list);
+bool hemma_visit_list_get(const hemma_visit_list* list, size_t index, hemma_visit* out);
+bool hemma_visit_list_checklist_get(const hemma_visit_list* list, size_t visit_index, size_t item_index,
+                                    hemma_checklist_item* out);
+void hemma_visit_list_free(hemma_visit_list* list);
+
+/* Starts a PLANNED visit (status IN_PROGRESS, started_at = device time) or
+   ends a started one (DONE, ended_at). Ending a visit that was not started,
+   or starting one already started or done, fails with
+   HEMMA_ERR_INVALID_ARGUMENT ("visit.status: ..."). */
+hemma_status hemma_visit_start(hemma_device* dev, const char* visit_id, hemma_error* err);
+hemma_status hemma_visit_end(hemma_device* dev, const char* visit_id, hemma_error* err);
+
+/* Answers a checklist item: `outcome` is HEMMA_OUTCOME_DONE, _NOT_DONE or
+   _REFUSED; `reason` (optional for DONE) is required for the others
+   ("task_outcome.reason: required when REFUSED"). */
+hemma_status hemma_task_record(hemma_device* dev, const char* visit_id, const char* activity_id, int outcome,
+                               const char* reason, char* id_out, size_t id_cap, hemma_error* err);
+
+typedef struct hemma_vitals_result {
+  char vitals_id[HEMMA_NOTE_ID_CAPACITY];
+  hemma_news2_result news2;
+  /* The score called for escalation: an urgent message to the responsible
+     physician, carrying the vital signs, was stored with them. */
+  bool escalated;
+  char message_id[HEMMA_NOTE_ID_CAPACITY]; /* "" when not escalated */
+} hemma_vitals_result;
+
+/* Records vital signs at a visit with NEWS2 worked out on the device (SpO2
+   scale 2 only when the plan's spo2_scale_2 field is "true"); a missing
+   input stores the score as not evaluated, never 0. When NEWS2 calls for
+   escalation, the urgent message is stored in the same transaction. Values
+   out of range fail like hemma_news2_compute; nothing is stored then. */
+hemma_status hemma_vitals_record(hemma_device* dev, const char* visit_id, const hemma_vitals* in,
+                                 hemma_vitals_result* out, hemma_error* err);
+
+/* A medication given (with the plan's current dose) or not given; `reason`
+   is required when not given. A medication not in the patient's plan on
+   this tablet fails with HEMMA_ERR_INVALID_ARGUMENT. */
+hemma_status hemma_medication_record(hemma_device* dev, const char* visit_id, const char* medication_id, bool given,
+                                     const char* reason, char* id_out, size_t id_cap, hemma_error* err);
+
+/* Proposes a change of one plan field for a physician to sign; the base is
+   the version of the field this tablet shows. `reason` is required. */
+hemma_status hemma_change_propose(hemma_device* dev, const char* patient_id, const char* entity_type,
+                                  const char* entity_id, const char* field, const char* value, const char* reason,
+                                  char* id_out, size_t id_cap, hemma_error* err);
+
+/* Sends a message about a patient to `recipient_id` (optional: NULL or ""
+   means the responsible physician), optionally replying to a message on
+   this tablet (`in_reply_to`). */
+hemma_status hemma_message_send(hemma_device* dev, const char* patient_id, const char* text, const char* recipient_id,
+                                const char* in_reply_to, char* id_out, size_t id_cap, hemma_error* err);
+
+typedef struct hemma_message {
+  const char* id;
+  const char* patient_id;
+  const char* author_id;
+  const char* recipient_id; /* "" = the responsible physician */
+  const char* text;
+  const char* sent_at;
+  const char* in_reply_to; /* "" if none */
+  bool urgent;
+  bool has_vital_signs; /* an escalation carries them */
+  int news2_score;      /* of the attached vital signs; -1 when none or not evaluated */
+} hemma_message;
+
+typedef struct hemma_message_list hemma_message_list;
+
+/* Messages about the patient in both directions, oldest first. */
+hemma_status hemma_messages_list(hemma_device* dev, const char* patient_id, hemma_message_list** out,
+                                 hemma_error* err);
+size_t hemma_message_list_count(const hemma_message_list* list);
+bool hemma_message_list_get(const hemma_message_list* list, size_t index, hemma_message* out);
+void hemma_message_list_free(hemma_message_list* list);
+
+/* ---- History window ----------------------------------------------------- */
+
+/* Keep entries of the last `days` days (1-3650; default 30) in full; older
+   ones are summarised after each successful sync and deleted here. Stored
+   in the tablet's database. */
+hemma_status hemma_history_window_set(hemma_device* dev, int days, hemma_error* err);
+
+/* Entries older than the window that the tablet summarised: how many of one
+   kind ("vital_signs", "visit_note", "message", ...), oldest and newest. */
+typedef struct hemma_history_summary {
+  const char* kind;
+  size_t count;
+  const char* oldest;
+  const char* newest;
+} hemma_history_summary;
+
+/* One append entry. `text` is its free text: a note's or message's text,
+   a checklist or medication reason, a proposal's value; "" otherwise. */
+typedef struct hemma_history_entry {
+  const char* id;
+  const char* kind; /* the entity type: "visit_note", "vital_signs", "task_outcome", ... */
+  const char* author_id;
+  const char* at; /* RFC 3339, the author's time */
+  const char* visit_id; /* "" if none */
+  const char* text;
+  int news2_score; /* vital signs only; -1 otherwise or when not evaluated */
+} hemma_history_entry;
+
+typedef struct hemma_history hemma_history;
+
+/* The patient's history on this tablet: the summary of older entries, the
+   newest summarised NEWS2, and the entries held in full (oldest first). */
+hemma_status hemma_history_get(hemma_device* dev, const char* patient_id, hemma_history** out, hemma_error* err);
+/* Online: the patient's entries on the server that this tablet does not
+   hold (e.g. older than the window), oldest first, fetched with the
+   tablet's token and not kept. The summary of the result is empty.
+   Fails with HEMMA_ERR_NETWORK / HEMMA_ERR_SERVER. */
+hemma_status hemma_history_fetch(hemma_device* dev, const char* patient_id, hemma_history** out, hemma_error* err);
+size_t hemma_history_summary_count(const hemma_history* history);
+bool hemma_history_summary_get(const hemma_history* history, size_t index, hemma_history_summary* out);
+/* The newest summarised NEWS2 score and its time; -1 and "" when none. */
+int hemma_history_summarised_news2(const hemma_history* history, const char** observed_at_out);
+size_t hemma_history_entry_count(const hemma_history* history);
+bool hemma_history_entry_get(const hemma_history* history, size_t index, hemma_history_entry* out);
+void hemma_history_free(hemma_history* history);
 
 #ifdef __cplusplus
 } /* extern "C" */
