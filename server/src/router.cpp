@@ -181,7 +181,23 @@ struct Route {
 
 // The API. Each entry is one thin handler: authenticate, parse, call, answer.
 const Route kRoutes[] = {
-    {"GET", "/", [](Call& c) { c.sendPage("text/html; charset=utf-8", kIndexPage); }, true},
+    // The web UI (server/web/, embedded at build time).
+    {"GET", "/",
+     [](Call& c) {
+       const WebFile* page = findWebFile("index.html");
+       if (!page) throw HttpError(404, "/: the web UI is not built into this server");
+       for (const auto& [name, value] : kWebFileHeaders) c.response.set(name, value);
+       c.sendPage(std::string(page->contentType), std::string(page->content));
+     },
+     true},
+    {"GET", "/assets/{}",
+     [](Call& c) {
+       const WebFile* file = findWebFile("assets/" + c.params[0]);
+       if (!file) throw HttpError(404, "/assets/" + c.params[0] + ": no such file");
+       for (const auto& [name, value] : kWebFileHeaders) c.response.set(name, value);
+       c.sendPage(std::string(file->contentType), std::string(file->content));
+     },
+     true},
     {"GET", "/api/v1/health",
      [](Call& c) {
        c.sendPage("application/json",
