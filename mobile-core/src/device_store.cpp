@@ -71,10 +71,11 @@ CREATE TABLE IF NOT EXISTS held_patients(
   patient_id TEXT PRIMARY KEY) WITHOUT ROWID;
 -- Every append entry the device shows (notes too), by kind (the entity
 -- type): what the visit's lists, messages and history are queries on.
--- ref_id: the activity (task_outcome), medication (medication_administration)
--- or message replied to (message).
+-- op_id: the operation that carries it. ref_id: the activity (task_outcome),
+-- medication (medication_administration) or message replied to (message).
 CREATE TABLE IF NOT EXISTS entries(
   id TEXT PRIMARY KEY,
+  op_id TEXT NOT NULL,
   patient_id TEXT NOT NULL,
   kind TEXT NOT NULL,
   visit_id TEXT NOT NULL,
@@ -85,6 +86,7 @@ CREATE TABLE IF NOT EXISTS entries(
   body BLOB NOT NULL);
 CREATE INDEX IF NOT EXISTS entries_by_patient ON entries(patient_id, kind, hlc);
 CREATE INDEX IF NOT EXISTS entries_by_visit ON entries(visit_id, kind, ref_id, hlc);
+CREATE INDEX IF NOT EXISTS entries_by_hlc ON entries(hlc);
 -- What the device no longer holds in full of entries older than its history
 -- window: per patient and kind, how many, the oldest and newest time.
 CREATE TABLE IF NOT EXISTS history_summary(
@@ -277,17 +279,18 @@ void DeviceStore::materialiseEntry(const sync::Operation& op) {
   const EntryIndex index = indexOf(op.append());
   if (index.id.empty()) return;
   m_db.query(
-          "INSERT INTO entries(id, patient_id, kind, visit_id, ref_id, author_id, at, hlc, body) "
-          "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO NOTHING")
+          "INSERT INTO entries(id, op_id, patient_id, kind, visit_id, ref_id, author_id, at, hlc, body) "
+          "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO NOTHING")
       .bind(1, index.id)
-      .bind(2, op.patient_id())
-      .bind(3, op.entity_type())
-      .bind(4, index.visitId)
-      .bind(5, index.refId)
-      .bind(6, index.authorId)
-      .bind(7, index.at)
-      .bind(8, static_cast<std::int64_t>(op.hlc()))
-      .bindBlob(9, serialize(op.append()))
+      .bind(2, op.id())
+      .bind(3, op.patient_id())
+      .bind(4, op.entity_type())
+      .bind(5, index.visitId)
+      .bind(6, index.refId)
+      .bind(7, index.authorId)
+      .bind(8, index.at)
+      .bind(9, static_cast<std::int64_t>(op.hlc()))
+      .bindBlob(10, serialize(op.append()))
       .run();
 }
 
@@ -605,7 +608,7 @@ void DeviceStore::reject(const std::vector<sync::OperationRejection>& rejections
       const auto op = parse<sync::Operation>(q.text(0), "operation");
       if (op.has_append()) {
         m_db.query("DELETE FROM notes WHERE id = ?").bind(1, op.entity_id()).run();
-        m_db.query("DELETE FROM entries WHERE id = ?").bind(1, op.entity_id()).run();
+        m_db.query("DELETE FROM entries WHERE op_id = ?").bind(1, op.id()).run();
       } else if (op.has_write()) {
         m_db.query("DELETE FROM resolutions WHERE op_id = ?").bind(1, op.id()).run();
         materialiseWrite(op, false);
@@ -621,7 +624,7 @@ void DeviceStore::restamp(const sync::Operation& op) {
       .bind(3, op.id())
       .run();
   m_db.query("UPDATE notes SET hlc = ? WHERE id = ?").bind(1, static_cast<std::int64_t>(op.hlc())).bind(2, op.entity_id()).run();
-  m_db.query("UPDATE entries SET hlc = ? WHERE id = ?").bind(1, static_cast<std::int64_t>(op.hlc())).bind(2, op.entity_id()).run();
+  m_db.query("UPDATE entries SET hlc = ? WHERE op_id = ?").bind(1, static_cast<std::int64_t>(op.hlc())).bind(2, op.id()).run();
   // A restamped field write may change which write wins.
   if (op.has_write()) materialiseWrite(op);
 }
@@ -728,16 +731,18 @@ std::vector<std::pair<std::string, std::string>> DeviceStore::visitsOf(std::stri
 
 std::size_t DeviceStore::summariseBefore(std::uint64_t hlc) {
   return inTransaction([&] {
-    constexpr const char* kKept = "(SELECT op_id FROM outbox UNION SELECT op_id FROM rejected)";
-    std::vector<StoredEntry> old;
+    // Entries older than the window whose operation the server has stored
+    // (not waiting in the outbox, not refused).
+    std::vector<std::pair<StoredEntry, std::string>> old;
     {
-      auto q = m_db.query(std::string("SELECT ") + kEntryColumns +
-                          " FROM entries WHERE hlc < ? AND id IN (SELECT entity_id FROM operations WHERE server_seq IS "
-                          "NOT NULL AND field IS NULL AND id NOT IN " + kKept + ") ORDER BY hlc, id");
+      auto q = m_db.query(
+          "SELECT e.id, e.patient_id, e.kind, e.visit_id, e.ref_id, e.author_id, e.at, e.hlc, e.body, e.op_id "
+          "FROM entries e JOIN operations o ON o.id = e.op_id WHERE e.hlc < ? AND o.server_seq IS NOT NULL "
+          "AND e.op_id NOT IN (SELECT op_id FROM outbox UNION SELECT op_id FROM rejected) ORDER BY e.hlc, e.id");
       q.bind(1, static_cast<std::int64_t>(hlc));
-      while (q.step()) old.push_back(readEntry(q));
+      while (q.step()) old.emplace_back(readEntry(q), q.text(9));
     }
-    for (const auto& e : old) {
+    for (const auto& [e, opId] : old) {
       m_db.query(
               "INSERT INTO history_summary(patient_id, kind, count, oldest, newest) VALUES(?1, ?2, 1, ?3, ?3) "
               "ON CONFLICT(patient_id, kind) DO UPDATE SET count = count + 1, "
@@ -761,10 +766,7 @@ std::size_t DeviceStore::summariseBefore(std::uint64_t hlc) {
           .run();
       m_db.query("DELETE FROM entries WHERE id = ?").bind(1, e.id).run();
       m_db.query("DELETE FROM notes WHERE id = ?").bind(1, e.id).run();
-      m_db.query("DELETE FROM operations WHERE entity_id = ? AND entity_type = ? AND field IS NULL")
-          .bind(1, e.id)
-          .bind(2, e.kind)
-          .run();
+      m_db.query("DELETE FROM operations WHERE id = ?").bind(1, opId).run();
     }
     return old.size();
   });

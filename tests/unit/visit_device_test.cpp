@@ -32,6 +32,9 @@ class FakeServer final : public mobile::Transport {
  public:
   std::uint64_t seq = 0;
   std::vector<std::string> reject;
+  // Refused once each for a clock too far ahead, with this server time.
+  std::vector<std::string> skewed;
+  std::int64_t serverTimeMs = 0;
   std::deque<sync::PullResponse> pages;
   api::Timeline timelineAnswer;
   std::string token;
@@ -39,7 +42,16 @@ class FakeServer final : public mobile::Transport {
 
   sync::PushResponse push(const sync::PushRequest& request) override {
     sync::PushResponse response;
+    response.set_server_time_ms(serverTimeMs);
     for (const auto& op : request.operations()) {
+      if (const auto it = std::find(skewed.begin(), skewed.end(), op.id()); it != skewed.end()) {
+        skewed.erase(it);
+        auto& r = *response.add_rejections();
+        r.set_operation_id(op.id());
+        r.set_code(sync::OperationRejection::CLOCK_SKEW);
+        r.set_reason("scripted clock skew");
+        continue;
+      }
       if (std::find(reject.begin(), reject.end(), op.id()) != reject.end()) {
         auto& r = *response.add_rejections();
         r.set_operation_id(op.id());
@@ -435,6 +447,25 @@ TEST_CASE("visits: an entry the server refuses leaves the lists and shows as rej
   CHECK(d.visit("patient-01-visit-1").checklist[0].outcome);
 }
 
+TEST_CASE("visits: an entry stamped again for a clock far ahead is stamped again in the lists") {
+  World world;
+  auto& d = world.device;
+  world.clock.m_now += 3 * kDayMs;  // the tablet's clock runs three days fast
+  const auto message = d.sendMessage("patient-01", "From the future");
+  const auto before = d.store().entries("patient-01", "message").at(0).hlc;
+  FakeServer server;
+  server.serverTimeMs = kMorning;
+  server.skewed.push_back(message.id());
+  REQUIRE(d.sync(server).ok);
+  const auto entries = d.store().entries("patient-01", "message");
+  REQUIRE(entries.size() == 1);
+  CHECK(entries[0].hlc < before);
+  CHECK(sync::hlcMillis(entries[0].hlc) < kMorning + kDayMs);
+  CHECK(d.status().pending == 0);
+  // The author's time stays what the tablet showed.
+  CHECK(entries[0].entry.message().sent_at() == message.sent_at());
+}
+
 TEST_CASE("visits: purging a patient deletes her entries and history summary") {
   World world;
   auto& d = world.device;
@@ -447,9 +478,20 @@ TEST_CASE("visits: purging a patient deletes her entries and history summary") {
   REQUIRE(report.ok);
   CHECK(report.summarised == 0);
   CHECK(d.store().entries("patient-03").size() == 1);
+  // Forty days on, patient-01's old entries are summarised; a new one is held.
+  world.clock.m_now += 40 * kDayMs;
+  REQUIRE(d.sync(server).summarised == 3);
+  d.recordVitalSigns("patient-01-visit-1", normalVitals());
+  REQUIRE(d.sync(server).ok);
+  REQUIRE(d.history("patient-01").summarised.size() == 2);
+  REQUIRE(d.history("patient-01").summarisedNews2);
+
   d.store().inTransaction([&] { d.store().purgePatient("patient-01"); });
-  CHECK(d.store().entries("patient-01").empty());
-  CHECK(d.store().entries("patient-03").size() == 1);
+  const auto h = d.history("patient-01");
+  CHECK(h.recent.empty());
+  CHECK(h.summarised.empty());
+  CHECK_FALSE(h.summarisedNews2);
+  CHECK(d.history("patient-03").summarised.size() == 1);
 }
 
 TEST_CASE("visits: entries older than the history window are summarised after a sync and fetched on demand") {
