@@ -351,6 +351,17 @@ TEST_CASE("visit workflow: hemma-device runs a visit from a script file, offline
   CHECK(failed.status == 2);
   CHECK_THAT(failed.output, Catch::Contains("line 3: visit.status"));
   CHECK_THAT(failed.output, !Catch::Contains("never written"));
+  {
+    std::ofstream out(bad);
+    out << "messages patient-03   # fine\n"
+           "message patient-03 \"never sent\n";
+  }
+  const auto unterminated = runDevice(offline + " script " + quoted(bad));
+  CHECK(unterminated.status == 2);
+  CHECK_THAT(unterminated.output, Catch::Contains("line 2: unterminated \" quote"));
+  const auto missing = runDevice(offline + " script " + quoted(dir.file("no-such-script.txt")));
+  CHECK(missing.status == 1);
+  CHECK_THAT(missing.output, Catch::Contains("cannot read"));
   const auto usage = runDevice(offline + " vitals patient-03-visit-1 --avpu X");
   CHECK(usage.status == 2);
   CHECK_THAT(usage.output, Catch::Contains("--avpu"));
