@@ -4,7 +4,7 @@
 import {del, enc, get, post, put} from './api.js';
 import {empty, field, h, isoDate, knownOrganisations, learnOrganisation, organisationName, section, select, timeTag,
   uid} from './dom.js';
-import {failed, kRoles, optional, responsibility, roleName, visitStatus} from './record.js';
+import {failed, kRoles, medicationList, optional, responsibility, roleName, visitStatus} from './record.js';
 import {act, onSubmit} from './ui.js';
 
 function organisationOptions(...extra) {
@@ -42,8 +42,10 @@ export function planEditor({base, record}) {
   const rows = (plan.activities || []).map((a) => activityRow(a, a.text || a.id));
   const newRow = activityRow({}, 'New activity (leave empty to add none)');
 
+  const scale2 = h('input', {type: 'checkbox', name: 'spo2-scale-2', checked: Boolean(plan.spo2Scale2)});
   const form = onSubmit(h('form', {class: 'plan-editor'},
     h('div', {class: 'row'}, field('Overall responsibility', overall), field('Status', status)),
+    h('label', {class: 'choice'}, scale2, ' NEWS2 scores SpO₂ on scale 2 (target 88–92 %, hypercapnic respiratory failure)'),
     h('fieldset', {}, h('legend', {}, 'Goals'),
       goalInputs.map((g, i) => field(`Goal ${i + 1}`, g.input)), field('New goal', newGoal)),
     rows.map((r) => r.element), newRow.element,
@@ -56,9 +58,12 @@ export function planEditor({base, record}) {
       responsibleRole: r.role.value}).filter(([, v]) => v));
     const activities = rows.map(activity);
     if (newRow.text.value.trim()) activities.push(activity(newRow));
-    return put(`${base}/plan`, {overallResponsibleOrganisationId: overall.value, status: status.value, goals, activities});
+    const body = {overallResponsibleOrganisationId: overall.value, status: status.value, goals, activities};
+    // Sent only when changed: an unset value leaves the plan's as it is.
+    if (scale2.checked !== Boolean(plan.spo2Scale2)) body.spo2Scale2 = scale2.checked;
+    return put(`${base}/plan`, body);
   }, 'The care plan was saved.');
-  return section('Care plan', form);
+  return section('Care plan', form, medicationList(plan, {heading: 'Medications (changed on the tablet by proposal)'}));
 }
 
 export async function coordinatorSections(context) {

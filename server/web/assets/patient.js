@@ -58,7 +58,9 @@ function planSection(record, t) {
       h('tbody', {}, (plan.activities || []).map((a) => h('tr', {dataset: {activity: a.id}},
         h('td', {}, a.text), h('td', {class: 'frequency'}, a.frequency || '—'),
         h('td', {}, [organisationName(a.responsibleOrganisationId),
-          a.responsibleRole ? t(`role.${a.responsibleRole}`) : ''].filter(Boolean).join(', ')))))));
+          a.responsibleRole ? t(`role.${a.responsibleRole}`) : ''].filter(Boolean).join(', ')))))),
+    (plan.medications || []).length ? [h('h3', {}, t('plan.medications')), h('ul', {class: 'medications'},
+      plan.medications.map((m) => h('li', {}, [m.name || m.id, m.dose, m.frequency].filter(Boolean).join(', '))))] : null);
 }
 
 function visitsSection(record, t) {

@@ -37,6 +37,7 @@ export async function recordPage(me, patientId) {
   const p = record.patient || {};
   const names = new Map((record.careTeam && record.careTeam.members || []).map((m) => [m.practitionerId, m.name]));
   const activities = new Map(((record.plan || {}).activities || []).map((a) => [a.id, a.text]));
+  for (const m of (record.plan || {}).medications || []) activities.set(m.id, m.name || m.id);
   if (timeline.value) {
     for (const e of timeline.value.entries || []) {
       learnOrganisation(e.organisationId, e.organisationName);
@@ -91,7 +92,8 @@ export function planSection(plan) {
   plan = plan || {};
   return section('Care plan',
     h('p', {}, 'Overall responsibility: ', h('strong', {}, organisationName(plan.overallResponsibleOrganisationId) || '—'),
-      plan.status ? ` · ${plan.status.toLowerCase()}` : ''),
+      plan.status ? ` · ${plan.status.toLowerCase()}` : '',
+    plan.spo2Scale2 ? ' · NEWS2 scores SpO₂ on scale 2 (target 88–92 %)' : ''),
     h('h3', {}, 'Goals'),
     (plan.goals || []).length ? h('ul', {}, plan.goals.map((g) => h('li', {}, g.text))) : empty('No goals yet.'),
     h('h3', {}, 'Activities'),
@@ -101,7 +103,16 @@ export function planSection(plan) {
         h('tbody', {}, plan.activities.map((a) => h('tr', {dataset: {activity: a.id}},
           h('td', {}, a.text), h('td', {class: 'frequency'}, a.frequency || '—'),
           h('td', {}, organisationName(a.responsibleOrganisationId)), h('td', {}, roleName(a.responsibleRole))))))
-      : empty('No activities yet.'));
+      : empty('No activities yet.'),
+    medicationList(plan));
+}
+
+// The plan's medications, when it has any.
+export function medicationList(plan, {heading = 'Medications'} = {}) {
+  const medications = (plan && plan.medications) || [];
+  if (!medications.length) return null;
+  return [h('h3', {}, heading), h('ul', {class: 'medications'}, medications.map((m) => h('li', {dataset: {medication: m.id}},
+    [m.name || m.id, m.dose, m.frequency].filter(Boolean).join(', '))))];
 }
 
 export function responsibility(r) {
@@ -163,7 +174,8 @@ function entryBody(e, names, activities) {
   if (e.medicationAdministration) {
     const m = e.medicationAdministration;
     return [h('span', {class: 'kind'}, 'Medication'),
-      m.given ? `${m.medicationId} given${m.dose ? `, ${m.dose}` : ''}` : `${m.medicationId} not given: ${m.reason || ''}`];
+      m.given ? `${activities.get(m.medicationId) || m.medicationId} given${m.dose ? `, ${m.dose}` : ''}`
+        : `${activities.get(m.medicationId) || m.medicationId} not given: ${m.reason || ''}`];
   }
   if (e.message) {
     const m = e.message;
