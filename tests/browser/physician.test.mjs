@@ -24,6 +24,9 @@ await browserTest('physician', async ({server, newPage, step, shot}) => {
     check(await entry.locator('.org').innerText() === 'Norrby kommun', 'the note to be labelled Norrby kommun');
     check(await entry.locator('.author').innerText() === 'Karin Holm', 'the note to be labelled Karin Holm');
     check((await entry.locator('time').getAttribute('datetime')) !== '', 'the note to carry its time');
+    await page.getByLabel('Show').selectOption('note');
+    const kinds = await page.locator('ol.timeline li:visible').evaluateAll((items) => items.map((i) => i.dataset.kind));
+    check(kinds.length >= 1 && kinds.every((k) => k === 'note'), `only notes after choosing Notes: ${kinds}`);
     await shot(page, 'physician-timeline');
   });
 

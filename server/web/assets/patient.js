@@ -53,7 +53,7 @@ function planSection(record, t) {
     h('ul', {}, (plan.goals || []).map((g) => h('li', {}, g.text))),
     h('h3', {}, t('plan.activities')),
     h('table', {class: 'activities'},
-      h('thead', {}, h('tr', {}, h('th', {scope: 'col'}, t('plan.activities')), h('th', {scope: 'col'}, t('activity.often')),
+      h('thead', {}, h('tr', {}, h('th', {scope: 'col'}, t('activity.what')), h('th', {scope: 'col'}, t('activity.often')),
         h('th', {scope: 'col'}, t('activity.who')))),
       h('tbody', {}, (plan.activities || []).map((a) => h('tr', {dataset: {activity: a.id}},
         h('td', {}, a.text), h('td', {class: 'frequency'}, a.frequency || '—'),

@@ -195,16 +195,40 @@ export function entryKind(e) {
     .find((k) => e[k]) || 'other';
 }
 
-// Newest first; each entry names its organisation, author and time.
+const kKinds = [['note', 'Notes'], ['observation', 'Observations'], ['vitalSigns', 'Vital signs'],
+  ['taskOutcome', 'Tasks'], ['medicationAdministration', 'Medication'], ['message', 'Messages'],
+  ['proposedChange', 'Proposed changes']];
+
+// Newest first; each entry names its organisation, author and time. Two
+// selectors narrow the list to one kind or one organisation.
 export function timelineList(timeline, names, activities) {
   const entries = [...((timeline && timeline.entries) || [])].reverse();
   if (!entries.length) return empty('Nothing has been recorded yet.');
-  return h('ol', {class: 'timeline'}, entries.map((e) => h('li', {class: 'entry', dataset: {kind: entryKind(e)}},
+  const list = h('ol', {class: 'timeline'}, entries.map((e) => h('li',
+    {class: 'entry', dataset: {kind: entryKind(e), organisation: e.organisationId || ''}},
     h('p', {class: 'body'}, entryBody(e, names, activities)),
     h('p', {class: 'meta'},
       h('span', {class: 'org'}, e.organisationName || e.organisationId || 'unknown organisation'), ' · ',
       h('span', {class: 'author'}, e.authorName || e.authorId), ' · ',
       timeTag(e.recordedAt)))));
+  const organisations = new Map(entries.map((e) => [e.organisationId || '', e.organisationName || e.organisationId]));
+  const kind = select([['', 'Every kind'], ...kKinds.filter(([k]) => entries.some((e) => entryKind(e) === k))], '',
+    {name: 'kind'});
+  const organisation = select([['', 'Every organisation'], ...organisations], '', {name: 'organisation'});
+  const shown = h('p', {class: 'meta', 'aria-live': 'polite'});
+  const apply = () => {
+    let count = 0;
+    for (const item of list.children) {
+      item.hidden = (kind.value && item.dataset.kind !== kind.value) ||
+        (organisation.value && item.dataset.organisation !== organisation.value);
+      if (!item.hidden) count += 1;
+    }
+    shown.textContent = `${count} of ${entries.length} entries shown`;
+  };
+  kind.addEventListener('change', apply);
+  organisation.addEventListener('change', apply);
+  apply();
+  return [h('div', {class: 'row'}, field('Show', kind), field('From', organisation)), shown, list];
 }
 
 function messagesSection(context, messages) {
