@@ -719,6 +719,11 @@ std::vector<api::TimelineEntry> Device::fetchHistory(Transport& transport, std::
   for (const auto& entry : timeline.entries()) {
     if (!m_store.hasOperation(entry.operation_id())) result.push_back(entry);
   }
+  // The server lists its log in arrival order; an entry synced late was
+  // still written when its author says.
+  std::stable_sort(result.begin(), result.end(), [](const api::TimelineEntry& a, const api::TimelineEntry& b) {
+    return a.recorded_at() < b.recorded_at();
+  });
   return result;
 }
 

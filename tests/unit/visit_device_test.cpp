@@ -560,14 +560,22 @@ TEST_CASE("visits: entries older than the history window are summarised after a 
   api::TimelineEntry oldEntry;
   oldEntry.set_operation_id(oldVitals.vitals.id());
   *oldEntry.mutable_vital_signs() = oldVitals.vitals;
+  oldEntry.set_recorded_at(oldVitals.vitals.observed_at());
   server.timelineAnswer.add_entries()->CopyFrom(oldEntry);
   api::TimelineEntry held;
   held.set_operation_id(h.recent[0].id);
   server.timelineAnswer.add_entries()->CopyFrom(held);
+  // Synced late: after the others in the server's log, older than them all.
+  api::TimelineEntry late;
+  late.set_operation_id("other-tablet:1");
+  late.set_recorded_at(sync::formatRfc3339(kMorning - 3 * kDayMs));
+  late.mutable_note()->set_text("Written offline long ago");
+  server.timelineAnswer.add_entries()->CopyFrom(late);
   d.store().setMeta("device_token", "device-token");
   const auto fetched = d.fetchHistory(server, "patient-01");
-  REQUIRE(fetched.size() == 1);
-  CHECK(fetched[0].vital_signs().id() == oldVitals.vitals.id());
+  REQUIRE(fetched.size() == 2);
+  CHECK(fetched[0].note().text() == "Written offline long ago");
+  CHECK(fetched[1].vital_signs().id() == oldVitals.vitals.id());
   CHECK(server.timelineToken == "device-token");
   CHECK(d.store().entries("patient-01", "vital_signs").size() == 1);  // not kept
 

@@ -188,7 +188,7 @@ class Device {
   History history(std::string_view patientId);
   // Fetches the patient's full timeline from the server (online, with the
   // device's token) and returns the entries this device does not hold,
-  // oldest first. Nothing of it is stored. Throws TransportError /
+  // oldest first by their recorded_at. Nothing of it is stored. Throws TransportError /
   // ServerError.
   std::vector<api::TimelineEntry> fetchHistory(Transport& transport, std::string_view patientId);
 
