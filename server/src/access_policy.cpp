@@ -18,6 +18,8 @@ bool roleMay(Role role, Action action) {
       return role == domain::NURSE || role == domain::PHYSICIAN || role == domain::COORDINATOR;
     case Action::WriteRecord:
     case Action::SyncPatient:
+    case Action::SetLanguage:
+    case Action::ReadSchedule:
       return role == domain::NURSE || role == domain::PHYSICIAN || role == domain::COORDINATOR;
     case Action::EditPlan:
     case Action::ScheduleVisit:
@@ -27,6 +29,8 @@ bool roleMay(Role role, Action action) {
       return role == domain::COORDINATOR;
     case Action::ProposeChange:
       return role == domain::NURSE;
+    case Action::SendMessage:
+      return role == domain::NURSE || role == domain::PHYSICIAN;
     case Action::DecideProposal:
       return role == domain::PHYSICIAN;
     case Action::ResolveConflict:
@@ -50,6 +54,9 @@ const char* actionName(Action action) {
     case Action::ResolveConflict: return "conflict.resolve";
     case Action::ReadAccessLog: return "access_log.read";
     case Action::SyncPatient: return "sync";
+    case Action::SendMessage: return "message.send";
+    case Action::SetLanguage: return "language.set";
+    case Action::ReadSchedule: return "schedule.read";
   }
   return "unknown";
 }
@@ -60,7 +67,8 @@ Decision decide(const api::Principal& caller, Action action, const std::string& 
 
   if (isPatient(caller)) {
     if (caller.patient_id() != patientId) return deny("a patient may only see their own record");
-    if (action == Action::ReadRecord || action == Action::ReadAccessLog || action == Action::ManageConsent) {
+    if (action == Action::ReadRecord || action == Action::ReadAccessLog || action == Action::ManageConsent ||
+        action == Action::SetLanguage) {
       return allow();
     }
     return deny(std::string(actionName(action)) + ": not for patients");
@@ -73,7 +81,9 @@ Decision decide(const api::Principal& caller, Action action, const std::string& 
   }
 
   const bool homeCoordinator = role == domain::COORDINATOR && caller.organisation_id() == context.homeOrganisationId;
-  const bool relationship = context.inCareTeam || homeCoordinator;
+  const bool organisationCoordinator =
+      action == Action::ReadSchedule && role == domain::COORDINATOR && context.organisationInCareTeam;
+  const bool relationship = context.inCareTeam || homeCoordinator || organisationCoordinator;
   const bool crossOrganisation = caller.organisation_id() != context.homeOrganisationId;
   const bool consented = !crossOrganisation || context.consentForCallerOrganisation;
   if (relationship && consented) return allow();

@@ -43,6 +43,20 @@ AuditLog::AuditLog(Database& db) : m_db(db) {
   s << "CREATE TRIGGER IF NOT EXISTS audit_log_no_delete BEFORE DELETE ON audit_log "
        "BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END",
       now;
+  s << R"sql(
+    CREATE TABLE IF NOT EXISTS audit_reviews(
+      seq INTEGER PRIMARY KEY AUTOINCREMENT,
+      id TEXT NOT NULL UNIQUE,
+      organisation_id TEXT NOT NULL,
+      body BLOB NOT NULL))sql",
+      now;
+  s << "CREATE INDEX IF NOT EXISTS audit_reviews_by_organisation ON audit_reviews(organisation_id, seq)", now;
+  s << "CREATE TRIGGER IF NOT EXISTS audit_reviews_no_update BEFORE UPDATE ON audit_reviews "
+       "BEGIN SELECT RAISE(ABORT, 'audit_reviews is append-only'); END",
+      now;
+  s << "CREATE TRIGGER IF NOT EXISTS audit_reviews_no_delete BEFORE DELETE ON audit_reviews "
+       "BEGIN SELECT RAISE(ABORT, 'audit_reviews is append-only'); END",
+      now;
 }
 
 void AuditLog::append(std::vector<api::AuditEntry> entries, const std::string& atRfc3339) {
@@ -105,6 +119,62 @@ std::vector<api::AuditEntry> AuditLog::readsOf(const std::string& patientId, std
   std::vector<api::AuditEntry> result;
   for (std::size_t i = 0; i < seqs.size(); ++i) result.push_back(parseEntry(bodies[i], seqs[i]));
   return result;
+}
+
+api::AuditList AuditLog::sample(const std::string& organisationId, std::uint32_t size) {
+  Poco::Data::Session s = m_db.session();
+  std::vector<Poco::Int64> seqs;
+  std::vector<Poco::Data::BLOB> bodies;
+  std::string organisation = organisationId;
+  Poco::Int64 limit = size;
+  s << "SELECT seq, body FROM audit_log WHERE organisation_id = ? ORDER BY random() LIMIT ?", into(seqs),
+      into(bodies), use(organisation), use(limit), now;
+  api::AuditList list;
+  for (std::size_t i = 0; i < seqs.size(); ++i) *list.add_entries() = parseEntry(bodies[i], seqs[i]);
+  return list;
+}
+
+std::optional<std::uint64_t> AuditLog::firstForeign(const std::string& organisationId,
+                                                    const std::vector<std::uint64_t>& seqs) {
+  Poco::Data::Session s = m_db.session();
+  std::string organisation = organisationId;
+  Poco::Int64 seq = 0;
+  int count = 0;
+  Poco::Data::Statement check(s);
+  check << "SELECT count(*) FROM audit_log WHERE seq = ? AND organisation_id = ?", into(count), use(seq),
+      use(organisation);
+  for (const auto wanted : seqs) {
+    seq = static_cast<Poco::Int64>(wanted);
+    check.execute();
+    if (count == 0) return wanted;
+  }
+  return std::nullopt;
+}
+
+void AuditLog::addReview(const api::AuditReview& review) {
+  Poco::Data::Session s = m_db.session();
+  std::string id = review.id(), organisation = review.organisation_id();
+  const std::string bytes = review.SerializeAsString();
+  Poco::Data::BLOB body(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size());
+  s << "INSERT INTO audit_reviews(id, organisation_id, body) VALUES(?, ?, ?)", use(id), use(organisation), use(body),
+      now;
+}
+
+api::AuditReviewList AuditLog::reviews(const std::string& organisationId, std::uint32_t limit) {
+  Poco::Data::Session s = m_db.session();
+  std::vector<Poco::Data::BLOB> bodies;
+  std::string organisation = organisationId;
+  Poco::Int64 max = limit;
+  s << "SELECT body FROM audit_reviews WHERE organisation_id = ? ORDER BY seq DESC LIMIT ?", into(bodies),
+      use(organisation), use(max), now;
+  api::AuditReviewList list;
+  for (const auto& body : bodies) {
+    auto& review = *list.add_reviews();
+    if (!review.ParseFromArray(body.rawContent(), static_cast<int>(body.size()))) {
+      throw std::runtime_error("audit log: a stored review is corrupt");
+    }
+  }
+  return list;
 }
 
 }  // namespace hemma::server

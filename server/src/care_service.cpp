@@ -33,6 +33,30 @@ void requireId(const std::string& field, const std::string& value) {
 
 bool isPractitioner(const api::Principal& caller) { return caller.patient_id().empty(); }
 
+// The NEWS2 trend of a patient summary: this many latest points.
+constexpr std::uint32_t kTrendPoints = 10;
+// Alerts answered by one poll, at most.
+constexpr std::uint32_t kAlertPage = 500;
+constexpr std::int64_t kDayMs = 24LL * 3600 * 1000;
+// A schedule covers at most this many days.
+constexpr std::int64_t kMaxScheduleDays = 62;
+
+// The author of a write made by the caller: a patient writes as
+// "patient:<id>", like their audit entries.
+std::string writerId(const api::Principal& caller) {
+  return caller.patient_id().empty() ? caller.user_id() : "patient:" + caller.patient_id();
+}
+
+// Midnight UTC of a YYYY-MM-DD date, or nullopt.
+std::optional<std::int64_t> parseDate(const std::string& text) {
+  if (text.size() != 10 || text[4] != '-' || text[7] != '-') return std::nullopt;
+  const auto ms = sync::parseRfc3339(text + "T00:00:00Z");
+  if (!ms || sync::formatRfc3339(*ms).substr(0, 10) != text) return std::nullopt;  // e.g. 2026-02-30
+  return ms;
+}
+
+std::int64_t startOfDay(std::int64_t ms) { return ms - ((ms % kDayMs) + kDayMs) % kDayMs; }
+
 std::string protectedText() { return "(protected identity)"; }
 
 }  // namespace
@@ -47,6 +71,9 @@ CareContext CareService::context(const api::Principal& caller, const std::string
     context.inCareTeam = m_domain.inCareTeam(patientId, caller.user_id());
     context.consentForCallerOrganisation =
         m_domain.consentActive(patientId, caller.organisation_id(), sync::formatRfc3339(nowMs));
+    if (caller.role() == domain::COORDINATOR) {
+      context.organisationInCareTeam = m_domain.organisationInCareTeam(patientId, caller.organisation_id());
+    }
   }
   return context;
 }
@@ -104,7 +131,7 @@ void CareService::recordAccountEvent(const api::Principal& who, const std::strin
   record(who, action, "", outcome, "", false, nowMs);
 }
 
-api::PatientList CareService::patients(const api::Principal& caller, std::int64_t nowMs) {
+std::set<std::string> CareService::candidatePatients(const api::Principal& caller) {
   std::set<std::string> ids;
   if (!caller.patient_id().empty()) {
     ids.insert(caller.patient_id());
@@ -114,6 +141,11 @@ api::PatientList CareService::patients(const api::Principal& caller, std::int64_
       for (auto& id : m_domain.patientsAt(caller.organisation_id())) ids.insert(id);
     }
   }
+  return ids;
+}
+
+api::PatientList CareService::patients(const api::Principal& caller, std::int64_t nowMs) {
+  const std::set<std::string> ids = candidatePatients(caller);
   api::PatientList list;
   std::vector<api::AuditEntry> entries;
   for (const auto& id : ids) {
@@ -123,6 +155,10 @@ api::PatientList CareService::patients(const api::Principal& caller, std::int64_
     summary.set_patient_id(id);
     summary.set_name(patientFields(id).name());
     summary.set_home_organisation_id(ctx.homeOrganisationId);
+    EntryFilter filter(*this, caller, ctx, false, id);
+    for (auto& point : m_log.news2(id, kTrendPoints)) {
+      if (filter.author(point.authorId)) *summary.add_news2() = std::move(point.item);
+    }
     api::AuditEntry entry;
     entry.set_user_id(caller.patient_id().empty() ? caller.user_id() : "patient:" + caller.patient_id());
     entry.set_organisation_id(caller.organisation_id());
@@ -183,46 +219,84 @@ domain::CarePlan CareService::planOf(const std::string& patientId) {
     }
   }
   for (auto& [id, activity] : activities) *plan.add_activities() = activity;
+  std::map<std::string, domain::Medication> medications;
+  for (const auto& row : m_log.fields(patientId, "medication")) {
+    auto& medication = medications[row.key.entityId];
+    medication.set_id(row.key.entityId);
+    if (row.key.field == "name") medication.set_name(row.value);
+    if (row.key.field == "dose") medication.set_dose(row.value);
+    if (row.key.field == "frequency") medication.set_frequency(row.value);
+  }
+  for (auto& [id, medication] : medications) *plan.add_medications() = medication;
+  const auto scale2 = m_log.field({patientId, "care_plan", patientId, "spo2_scale_2"});
+  plan.set_spo2_scale_2(scale2 && scale2->value == "true");
   return plan;
+}
+
+CareService::EntryFilter::EntryFilter(CareService& service, const api::Principal& caller, const CareContext& context,
+                                      bool emergency, const std::string& patientId)
+    : m_service(service), m_caller(caller), m_context(context), m_emergency(emergency) {
+  const api::BlockList blocks = m_service.m_domain.blocks(patientId);
+  for (const auto& block : blocks.blocks()) {
+    if (block.lifted_at().empty()) m_blockedUnits.insert(block.unit_id());
+  }
+}
+
+const domain::Practitioner* CareService::EntryFilter::author(const std::string& authorId) {
+  auto it = m_authors.find(authorId);
+  if (it == m_authors.end()) {
+    it = m_authors.emplace(authorId, m_service.m_domain.practitioner(authorId).value_or(domain::Practitioner())).first;
+  }
+  const domain::Practitioner& author = it->second;
+  if (!mayReadEntryFrom(m_caller, m_context, author.organisation_id(), m_emergency)) return nullptr;
+  // A blocked unit's entries are read only inside that unit (or by the
+  // patient, or in an emergency).
+  if (m_blockedUnits.count(author.unit_id()) && m_caller.unit_id() != author.unit_id() &&
+      m_caller.patient_id().empty() && !m_emergency) {
+    return nullptr;
+  }
+  return &author;
+}
+
+std::string CareService::EntryFilter::organisationName(const std::string& organisationId) {
+  auto it = m_organisationNames.find(organisationId);
+  if (it == m_organisationNames.end()) {
+    const auto organisation = m_service.m_domain.organisation(organisationId);
+    it = m_organisationNames.emplace(organisationId, organisation ? organisation->name() : "").first;
+  }
+  return it->second;
 }
 
 api::Timeline CareService::timeline(const api::Principal& caller, const std::string& patientId,
                                     const std::string& emergencyReason, std::int64_t nowMs) {
   const auto [decision, ctx] = require(caller, Action::ReadRecord, patientId, nowMs, "read timeline", emergencyReason);
-  std::set<std::string> blockedUnits;
-  const api::BlockList blocks = m_domain.blocks(patientId);
-  for (const auto& block : blocks.blocks()) {
-    if (block.lifted_at().empty()) blockedUnits.insert(block.unit_id());
-  }
-  std::map<std::string, std::optional<domain::Practitioner>> authors;
-  std::map<std::string, std::string> organisationNames;
+  EntryFilter filter(*this, caller, ctx, decision.emergency, patientId);
 
   api::Timeline timeline;
   timeline.set_patient_id(patientId);
   for (const auto& op : m_log.entries(patientId)) {
-    auto& author = authors[op.author_id()];
-    if (!author) author = m_domain.practitioner(op.author_id()).value_or(domain::Practitioner());
-    const std::string organisationId = author->organisation_id();
-    if (!mayReadEntryFrom(caller, ctx, organisationId, decision.emergency)) continue;
-    // A blocked unit's entries are read only inside that unit (or by the
-    // patient, or in an emergency).
-    if (blockedUnits.count(author->unit_id()) && caller.unit_id() != author->unit_id() &&
-        caller.patient_id().empty() && !decision.emergency) {
-      continue;
-    }
+    const domain::Practitioner* author = filter.author(op.author_id());
+    if (!author) continue;
     auto& entry = *timeline.add_entries();
     entry.set_operation_id(op.id());
-    entry.set_organisation_id(organisationId);
-    if (!organisationNames.count(organisationId)) {
-      const auto organisation = m_domain.organisation(organisationId);
-      organisationNames[organisationId] = organisation ? organisation->name() : "";
-    }
-    entry.set_organisation_name(organisationNames[organisationId]);
+    entry.set_organisation_id(author->organisation_id());
+    entry.set_organisation_name(filter.organisationName(author->organisation_id()));
     entry.set_author_id(op.author_id());
     entry.set_author_name(author->name());
     entry.set_recorded_at(op.recorded_at());
-    if (op.append().has_note()) *entry.mutable_note() = op.append().note();
-    if (op.append().has_observation()) *entry.mutable_observation() = op.append().observation();
+    const sync::AppendEntry& append = op.append();
+    switch (append.entry_case()) {
+      case sync::AppendEntry::kNote: *entry.mutable_note() = append.note(); break;
+      case sync::AppendEntry::kObservation: *entry.mutable_observation() = append.observation(); break;
+      case sync::AppendEntry::kVitalSigns: *entry.mutable_vital_signs() = append.vital_signs(); break;
+      case sync::AppendEntry::kTaskOutcome: *entry.mutable_task_outcome() = append.task_outcome(); break;
+      case sync::AppendEntry::kMedicationAdministration:
+        *entry.mutable_medication_administration() = append.medication_administration();
+        break;
+      case sync::AppendEntry::kMessage: *entry.mutable_message() = append.message(); break;
+      case sync::AppendEntry::kProposedChange: *entry.mutable_proposed_change() = append.proposed_change(); break;
+      case sync::AppendEntry::ENTRY_NOT_SET: break;
+    }
   }
   return timeline;
 }
@@ -289,6 +363,18 @@ domain::CarePlan CareService::updatePlan(const api::Principal& caller, const std
       writeIfChanged("care_plan_activity", id, "responsible_role", domain::Role_Name(activity.responsible_role()));
     }
   }
+  for (int i = 0; i < plan.medications_size(); ++i) {
+    const auto& medication = plan.medications(i);
+    const std::string id = medication.id().empty() ? newId(patientId + "-med") : medication.id();
+    requireId("medications[" + std::to_string(i) + "].id", id);
+    if (medication.id().empty() && medication.name().empty()) {
+      throw BadRequest("medications[" + std::to_string(i) + "].name: empty");
+    }
+    writeIfChanged("medication", id, "name", medication.name());
+    writeIfChanged("medication", id, "dose", medication.dose());
+    writeIfChanged("medication", id, "frequency", medication.frequency());
+  }
+  if (plan.has_spo2_scale_2()) writeIfChanged("care_plan", patientId, "spo2_scale_2", plan.spo2_scale_2() ? "true" : "false");
   // Everything is checked; now all of it is stored, or (on a database
   // failure) none of the synced part.
   if (!writes.empty()) m_sync.writeFields(caller.user_id(), patientId, writes, nowMs);
@@ -413,6 +499,7 @@ api::VisitList CareService::visitsOf(const std::string& patientId) {
     if (row.key.field == "scheduled_start") visit.set_scheduled_start(row.value);
     if (row.key.field == "started_at") visit.set_started_at(row.value);
     if (row.key.field == "ended_at") visit.set_ended_at(row.value);
+    if (row.key.field == "activity_id") visit.set_activity_id(row.value);
     if (row.key.field == "status") {
       domain::Visit::Status status = domain::Visit::STATUS_UNSPECIFIED;
       domain::Visit::Status_Parse(row.value, &status);
@@ -424,8 +511,20 @@ api::VisitList CareService::visitsOf(const std::string& patientId) {
   std::sort(ordered.begin(), ordered.end(), [](const domain::Visit& a, const domain::Visit& b) {
     return a.scheduled_start() != b.scheduled_start() ? a.scheduled_start() < b.scheduled_start() : a.id() < b.id();
   });
+  // Who is coming, by name, for the patient and the schedule.
+  std::map<std::string, std::string> names;
   api::VisitList list;
-  for (auto& visit : ordered) *list.add_visits() = std::move(visit);
+  for (auto& visit : ordered) {
+    if (!visit.nurse_id().empty()) {
+      auto it = names.find(visit.nurse_id());
+      if (it == names.end()) {
+        const auto nurse = m_domain.practitioner(visit.nurse_id());
+        it = names.emplace(visit.nurse_id(), nurse ? nurse->name() : "").first;
+      }
+      visit.set_nurse_name(it->second);
+    }
+    *list.add_visits() = std::move(visit);
+  }
   return list;
 }
 
@@ -459,30 +558,38 @@ api::PlanChangeProposal CareService::propose(const api::Principal& caller, const
                                              const api::PlanChangeProposal& proposal, std::int64_t nowMs) {
   require(caller, Action::ProposeChange, patientId, nowMs,
           "propose " + proposal.entity_type() + "." + proposal.field());
-  if (proposal.entity_type() != "care_plan_goal" && proposal.entity_type() != "care_plan_activity") {
-    throw BadRequest("entity_type: a proposal changes care_plan_goal or care_plan_activity");
+  const std::string& type = proposal.entity_type();
+  if (type != "care_plan" && type != "care_plan_goal" && type != "care_plan_activity" && type != "medication") {
+    throw BadRequest("entity_type: a proposal changes care_plan, care_plan_goal, care_plan_activity or medication");
   }
   requireId("entity_id", proposal.entity_id());
-  if (!sync::policyFor(proposal.entity_type(), proposal.field())) {
-    throw BadRequest("field: " + proposal.entity_type() + " has no field \"" + proposal.field() + "\"");
+  if (type == "care_plan" && proposal.entity_id() != patientId) {
+    throw BadRequest("entity_id: the care_plan of " + patientId + " is " + patientId);
+  }
+  if (!sync::policyFor(type, proposal.field())) {
+    throw BadRequest("field: " + type + " has no field \"" + proposal.field() + "\"");
   }
   if (proposal.proposed_value().empty()) throw BadRequest("proposed_value: empty");
   if (proposal.proposed_value().size() > sync::kMaxTextBytes) throw BadRequest("proposed_value: too long");
-  api::PlanChangeProposal stored;
-  stored.set_patient_id(patientId);
-  stored.set_proposer_id(caller.user_id());
-  stored.set_entity_type(proposal.entity_type());
-  stored.set_entity_id(proposal.entity_id());
-  stored.set_field(proposal.field());
-  stored.set_proposed_value(proposal.proposed_value());
-  const auto current = m_log.field({patientId, proposal.entity_type(), proposal.entity_id(), proposal.field()});
-  stored.set_current_value(current ? current->value : "");
-  stored.set_base_hlc(current ? current->hlc : 0);
-  stored.set_reason(proposal.reason());
-  stored.set_status(api::PlanChangeProposal::PENDING);
-  stored.set_created_at(sync::formatRfc3339(nowMs));
-  stored.set_id(m_domain.addProposal(stored));
-  return stored;
+  if (proposal.reason().size() > sync::kMaxTextBytes) throw BadRequest("reason: too long");
+  // Made on the web, it is the same entry a tablet pushes: it syncs, shows
+  // in the timeline, and the log's projection queues it.
+  sync::AppendEntry entry;
+  domain::ProposedChange& change = *entry.mutable_proposed_change();
+  change.set_id(newId("proposal"));
+  change.set_patient_id(patientId);
+  change.set_author_id(caller.user_id());
+  change.set_entity_type(type);
+  change.set_entity_id(proposal.entity_id());
+  change.set_field(proposal.field());
+  change.set_proposed_value(proposal.proposed_value());
+  change.set_reason(proposal.reason());
+  const auto current = m_log.field({patientId, type, proposal.entity_id(), proposal.field()});
+  change.set_base_hlc(current ? current->hlc : 0);
+  change.set_proposed_at(sync::formatRfc3339(nowMs));
+  const std::string id = change.id();
+  m_sync.appendEntry("proposed_change", id, caller.user_id(), patientId, std::move(entry), nowMs, nowMs);
+  return *m_domain.proposal(id);
 }
 
 api::ProposalList CareService::proposalQueue(const api::Principal& caller, std::int64_t nowMs) {
@@ -608,7 +715,10 @@ sync::PushResponse CareService::push(const api::Principal& caller, const sync::P
     Action action = Action::SyncPatient;
     if (op.has_write() && !op.write().resolves_conflict_id().empty()) {
       action = Action::ResolveConflict;
-    } else if (op.entity_type() == "care_plan_goal" || op.entity_type() == "care_plan_activity") {
+    } else if (op.entity_type() == "proposed_change") {
+      action = Action::ProposeChange;
+    } else if (op.entity_type() == "care_plan_goal" || op.entity_type() == "care_plan_activity" ||
+               op.entity_type() == "care_plan") {
       action = Action::EditPlan;
     } else if (op.entity_type() == "care_team") {
       action = Action::ManageCareTeam;
@@ -813,6 +923,332 @@ sync::PullResponse CareService::pull(const api::Principal& caller, const sync::P
 
   auditPull(caller, read, nowMs);
   return response;
+}
+
+void CareService::requireClinician(const api::Principal& caller, const std::string& action, std::int64_t nowMs) {
+  const bool clinician = isPractitioner(caller) && (caller.role() == domain::NURSE ||
+                                                    caller.role() == domain::PHYSICIAN ||
+                                                    caller.role() == domain::COORDINATOR);
+  if (clinician) return;
+  const std::string reason = action + ": only nurses, physicians and coordinators";
+  record(caller, action, "", "denied: " + reason, "", false, nowMs);
+  throw Forbidden(reason);
+}
+
+void CareService::requireAuditReviewer(const api::Principal& caller, const std::string& action, std::int64_t nowMs) {
+  const bool mayReview = isPractitioner(caller) &&
+                         (caller.role() == domain::COORDINATOR || caller.role() == domain::ADMINISTRATOR);
+  record(caller, action, "", mayReview ? "allowed" : "denied: only coordinators and administrators",
+         "review access log", false, nowMs);
+  if (!mayReview) throw Forbidden(action + ": only coordinators and administrators review the audit log");
+}
+
+void CareService::auditEach(const api::Principal& caller, const std::string& action,
+                            const std::set<std::string>& patientIds, std::int64_t nowMs) {
+  std::vector<api::AuditEntry> entries;
+  for (const auto& patientId : patientIds) {
+    api::AuditEntry entry;
+    entry.set_user_id(caller.user_id());
+    entry.set_organisation_id(caller.organisation_id());
+    entry.set_unit_id(caller.unit_id());
+    entry.set_device_id(caller.device_id());
+    entry.set_patient_id(patientId);
+    entry.set_action(action);
+    entry.set_outcome("allowed");
+    entries.push_back(std::move(entry));
+  }
+  m_audit.append(std::move(entries), sync::formatRfc3339(nowMs));
+}
+
+api::AlertList CareService::alerts(const api::Principal& caller, std::uint64_t afterSeq, std::int64_t nowMs) {
+  requireClinician(caller, "alert.read", nowMs);
+  // Read the log's end first: every alert up to it is already stored (an
+  // alert is stored with its entry), so the next poll misses none.
+  const std::uint64_t newest = m_log.newestSeq();
+  const auto rows = m_log.alertsAfter(afterSeq, kAlertPage);
+
+  struct Reader {
+    bool allowed = false;
+    std::optional<EntryFilter> filter;
+    std::string patientName;
+  };
+  std::map<std::string, Reader> readers;
+  const std::set<std::string> mine = candidatePatients(caller);
+  std::set<std::string> read;
+  api::AlertList list;
+  std::uint64_t last = std::max(afterSeq, newest);
+  if (rows.size() == kAlertPage) last = rows.back().item.seq();
+  for (const auto& row : rows) {
+    if (row.item.seq() > last) break;
+    if (!mine.count(row.patientId)) continue;
+    auto it = readers.find(row.patientId);
+    if (it == readers.end()) {
+      Reader reader;
+      const CareContext ctx = context(caller, row.patientId, nowMs);
+      reader.allowed = decide(caller, Action::ReadRecord, row.patientId, ctx).allowed;
+      if (reader.allowed) {
+        reader.filter.emplace(*this, caller, ctx, false, row.patientId);
+        reader.patientName = patientFields(row.patientId).name();
+      }
+      it = readers.emplace(row.patientId, std::move(reader)).first;
+    }
+    Reader& reader = it->second;
+    if (!reader.allowed) continue;
+    const domain::Practitioner* author = reader.filter->author(row.authorId);
+    if (!author) continue;
+    api::Alert& alert = *list.add_alerts();
+    alert = row.item;
+    alert.set_patient_name(reader.patientName);
+    alert.set_author_name(author->name());
+    read.insert(row.patientId);
+  }
+  list.set_last_seq(last);
+  auditEach(caller, "alert.read", read, nowMs);
+  return list;
+}
+
+api::MessageList CareService::messages(const api::Principal& caller, const std::string& patientId,
+                                       std::int64_t nowMs) {
+  const auto [decision, ctx] = require(caller, Action::ReadRecord, patientId, nowMs, "read messages");
+  EntryFilter filter(*this, caller, ctx, decision.emergency, patientId);
+  api::MessageList list;
+  for (const auto& op : m_log.entries(patientId, "message")) {
+    if (filter.author(op.author_id())) *list.add_messages() = op.append().message();
+  }
+  return list;
+}
+
+domain::Message CareService::sendMessage(const api::Principal& caller, const std::string& patientId,
+                                         const api::SendMessageRequest& request, std::int64_t nowMs) {
+  const CareContext ctx = require(caller, Action::SendMessage, patientId, nowMs, "send message").context;
+  if (request.text().empty()) throw BadRequest("text: empty");
+  if (request.text().size() > sync::kMaxTextBytes) throw BadRequest("text: too long");
+  std::string recipient = request.recipient_id();
+  if (!request.in_reply_to().empty()) {
+    EntryFilter filter(*this, caller, ctx, false, patientId);
+    std::optional<domain::Message> original;
+    for (const auto& op : m_log.entries(patientId, "message")) {
+      if (op.append().message().id() == request.in_reply_to() && filter.author(op.author_id())) {
+        original = op.append().message();
+      }
+    }
+    if (!original) throw BadRequest("in_reply_to: no message " + request.in_reply_to() + " about " + patientId);
+    if (recipient.empty()) recipient = original->author_id();
+  }
+  if (!recipient.empty() && !m_domain.practitioner(recipient)) {
+    throw BadRequest("recipient_id: no practitioner " + recipient);
+  }
+  sync::AppendEntry entry;
+  domain::Message& message = *entry.mutable_message();
+  message.set_id(newId("message"));
+  message.set_patient_id(patientId);
+  message.set_author_id(caller.user_id());
+  message.set_recipient_id(recipient);
+  message.set_text(request.text());
+  message.set_urgent(request.urgent());
+  message.set_sent_at(sync::formatRfc3339(nowMs));
+  message.set_in_reply_to(request.in_reply_to());
+  const domain::Message sent = message;
+  m_sync.appendEntry("message", sent.id(), caller.user_id(), patientId, std::move(entry), nowMs, nowMs);
+  return sent;
+}
+
+domain::Patient CareService::setLanguage(const api::Principal& caller, const std::string& patientId,
+                                         const std::string& language, std::int64_t nowMs) {
+  const CareContext ctx = require(caller, Action::SetLanguage, patientId, nowMs, "set language").context;
+  if (language != "sv" && language != "fi" && language != "en") {
+    throw BadRequest("language: \"" + language + "\" is not sv, fi or en");
+  }
+  m_sync.writeField(writerId(caller), patientId, "patient", patientId, "preferred_language", language, nowMs);
+  domain::Patient patient = patientFields(patientId);
+  const auto registration = m_domain.patient(patientId);
+  if (registration && registration->protectedIdentity && !mayReadProtectedAddress(caller, ctx)) {
+    patient.set_address(protectedText());
+    patient.set_access_notes(protectedText());
+  }
+  return patient;
+}
+
+domain::Visit CareService::updateVisit(const api::Principal& caller, const std::string& patientId,
+                                       const std::string& visitId, const api::VisitUpdate& update,
+                                       std::int64_t nowMs) {
+  require(caller, Action::ScheduleVisit, patientId, nowMs, "update visit " + visitId);
+  if (!m_log.field({patientId, "visit", visitId, "scheduled_start"}) &&
+      !m_log.field({patientId, "visit", visitId, "status"})) {
+    throw NotFound("visit " + visitId + ": no such visit of " + patientId);
+  }
+  std::vector<SyncService::FieldChange> writes;
+  if (!update.nurse_id().empty()) {
+    const auto nurse = m_domain.practitioner(update.nurse_id());
+    if (!nurse || nurse->role() != domain::NURSE) throw BadRequest("nurse_id: no nurse " + update.nurse_id());
+    if (!m_domain.inCareTeam(patientId, update.nurse_id())) {
+      throw BadRequest("nurse_id: " + update.nurse_id() + " is not in the care team of " + patientId);
+    }
+    writes.push_back({"visit", visitId, "nurse_id", update.nurse_id()});
+  }
+  if (!update.scheduled_start().empty()) {
+    writes.push_back({"visit", visitId, "scheduled_start", normalisedTime("scheduled_start", update.scheduled_start())});
+  }
+  if (update.status() != domain::Visit::STATUS_UNSPECIFIED) {
+    if (!domain::Visit::Status_IsValid(update.status())) throw BadRequest("status: unknown value");
+    writes.push_back({"visit", visitId, "status", domain::Visit::Status_Name(update.status())});
+  }
+  if (writes.empty()) throw BadRequest("body: names no change (nurse_id, scheduled_start or status)");
+  m_sync.writeFields(caller.user_id(), patientId, writes, nowMs);
+  const api::VisitList visits = visitsOf(patientId);
+  for (const auto& visit : visits.visits()) {
+    if (visit.id() == visitId) return visit;
+  }
+  throw NotFound("visit " + visitId + ": no such visit of " + patientId);
+}
+
+std::vector<api::ScheduledVisit> CareService::scheduledVisits(const api::Principal& caller, std::int64_t fromMs,
+                                                              std::int64_t toMs, std::int64_t nowMs) {
+  requireClinician(caller, "schedule.read", nowMs);
+  std::set<std::string> candidates = candidatePatients(caller);
+  if (caller.role() == domain::COORDINATOR) {
+    for (auto& id : m_domain.patientsServedBy(caller.organisation_id())) candidates.insert(id);
+  }
+  // What the schedule shows of each patient, gathered once.
+  struct PatientView {
+    bool allowed = false;
+    std::string name;
+    std::string homeOrganisationId;
+    domain::CarePlan plan;
+    std::map<std::string, domain::Visit> visits;
+  };
+  std::map<std::string, PatientView> views;
+  std::map<std::string, std::string> organisationNames;
+  for (const auto& organisation : m_domain.organisations()) organisationNames[organisation.id()] = organisation.name();
+
+  std::vector<api::ScheduledVisit> result;
+  std::set<std::string> read;
+  for (const auto& [patientId, visitId] :
+       m_log.visitsStarting(sync::formatRfc3339(fromMs), sync::formatRfc3339(toMs))) {
+    if (!candidates.count(patientId)) continue;
+    auto it = views.find(patientId);
+    if (it == views.end()) {
+      PatientView view;
+      const CareContext ctx = context(caller, patientId, nowMs);
+      view.allowed = decide(caller, Action::ReadSchedule, patientId, ctx).allowed;
+      if (view.allowed) {
+        view.name = patientFields(patientId).name();
+        view.homeOrganisationId = ctx.homeOrganisationId;
+        view.plan = planOf(patientId);
+        const api::VisitList visits = visitsOf(patientId);
+        for (const auto& visit : visits.visits()) view.visits[visit.id()] = visit;
+      }
+      it = views.emplace(patientId, std::move(view)).first;
+    }
+    const PatientView& view = it->second;
+    const auto visit = view.visits.find(visitId);
+    if (!view.allowed || visit == view.visits.end()) continue;
+    api::ScheduledVisit& scheduled = result.emplace_back();
+    *scheduled.mutable_visit() = visit->second;
+    scheduled.set_patient_name(view.name);
+    std::string organisationId = view.homeOrganisationId;
+    for (const auto& activity : view.plan.activities()) {
+      if (activity.id() != visit->second.activity_id()) continue;
+      scheduled.set_activity_text(activity.text());
+      if (!activity.responsible_organisation_id().empty()) organisationId = activity.responsible_organisation_id();
+    }
+    scheduled.set_organisation_id(organisationId);
+    scheduled.set_organisation_name(organisationNames[organisationId]);
+    scheduled.set_tasks_done(m_log.answeredTasks(patientId, visitId));
+    scheduled.set_tasks_total(static_cast<std::uint32_t>(view.plan.activities_size()));
+    read.insert(patientId);
+  }
+  auditEach(caller, "schedule.read", read, nowMs);
+  return result;
+}
+
+api::Schedule CareService::schedule(const api::Principal& caller, const std::string& from, const std::string& to,
+                                    std::int64_t nowMs) {
+  auto parse = [](const std::string& field, const std::string& text, bool end) -> std::int64_t {
+    if (const auto date = parseDate(text)) return end ? *date + kDayMs : *date;
+    const auto time = sync::parseRfc3339(text);
+    if (!time) throw BadRequest(field + ": \"" + text + "\" is not an RFC 3339 time or a YYYY-MM-DD date");
+    return *time;
+  };
+  const std::int64_t fromMs = from.empty() ? startOfDay(nowMs) : parse("from", from, false);
+  const std::int64_t toMs = to.empty() ? startOfDay(fromMs) + kDayMs : parse("to", to, true);
+  if (toMs <= fromMs) throw BadRequest("to: not after from");
+  if (toMs - fromMs > kMaxScheduleDays * kDayMs) {
+    throw BadRequest("to: the period is longer than " + std::to_string(kMaxScheduleDays) + " days");
+  }
+  api::Schedule schedule;
+  schedule.set_from(sync::formatRfc3339(fromMs));
+  schedule.set_to(sync::formatRfc3339(toMs));
+  for (auto& visit : scheduledVisits(caller, fromMs, toMs, nowMs)) *schedule.add_visits() = std::move(visit);
+  return schedule;
+}
+
+api::Board CareService::board(const api::Principal& caller, const std::string& date, std::int64_t nowMs) {
+  std::int64_t dayMs = startOfDay(nowMs);
+  if (!date.empty()) {
+    const auto parsed = parseDate(date);
+    if (!parsed) throw BadRequest("date: \"" + date + "\" is not a YYYY-MM-DD date");
+    dayMs = *parsed;
+  }
+  api::Board board;
+  board.set_date(sync::formatRfc3339(dayMs).substr(0, 10));
+  std::map<std::string, api::BoardColumn*> columns;
+  for (const auto& organisation : m_domain.organisations()) {
+    api::BoardColumn& column = *board.add_organisations();
+    column.set_organisation_id(organisation.id());
+    column.set_organisation_name(organisation.name());
+    columns[organisation.id()] = &column;
+  }
+  for (auto& scheduled : scheduledVisits(caller, dayMs, dayMs + kDayMs, nowMs)) {
+    const auto it = columns.find(scheduled.organisation_id());
+    if (it == columns.end()) continue;
+    api::BoardColumn& column = *it->second;
+    const auto status = scheduled.visit().status();
+    if (status == domain::Visit::DONE) column.set_done(column.done() + 1);
+    if (status == domain::Visit::PLANNED || status == domain::Visit::IN_PROGRESS) {
+      column.set_remaining(column.remaining() + 1);
+    }
+    *column.add_visits() = std::move(scheduled);
+  }
+  return board;
+}
+
+api::AuditList CareService::auditSample(const api::Principal& caller, std::uint32_t size, std::int64_t nowMs) {
+  if (size < 1 || size > 100) throw BadRequest("size: " + std::to_string(size) + " is not between 1 and 100");
+  requireAuditReviewer(caller, "audit.sample", nowMs);
+  return m_audit.sample(caller.organisation_id(), size);
+}
+
+api::AuditReview CareService::addAuditReview(const api::Principal& caller, const api::AuditReview& review,
+                                             std::int64_t nowMs) {
+  requireAuditReviewer(caller, "audit.review", nowMs);
+  if (review.entry_seqs().empty()) throw BadRequest("entry_seqs: empty");
+  if (review.entry_seqs_size() > 100) throw BadRequest("entry_seqs: more than 100 entries");
+  if (review.finding() != "ok" && review.finding() != "concern") {
+    throw BadRequest("finding: \"" + review.finding() + "\" is not ok or concern");
+  }
+  if (review.finding() == "concern" && review.note().empty()) throw BadRequest("note: required for a concern");
+  if (review.note().size() > sync::kMaxTextBytes) throw BadRequest("note: too long");
+  const std::vector<std::uint64_t> seqs(review.entry_seqs().begin(), review.entry_seqs().end());
+  if (const auto foreign = m_audit.firstForeign(caller.organisation_id(), seqs)) {
+    throw BadRequest("entry_seqs: " + std::to_string(*foreign) + " is not an entry of organisation " +
+                     caller.organisation_id());
+  }
+  api::AuditReview stored;
+  stored.set_id(newId("review"));
+  stored.set_reviewer_id(caller.user_id());
+  stored.set_organisation_id(caller.organisation_id());
+  stored.set_reviewed_at(sync::formatRfc3339(nowMs));
+  *stored.mutable_entry_seqs() = review.entry_seqs();
+  stored.set_finding(review.finding());
+  stored.set_note(review.note());
+  m_audit.addReview(stored);
+  return stored;
+}
+
+api::AuditReviewList CareService::auditReviews(const api::Principal& caller, std::int64_t nowMs) {
+  requireAuditReviewer(caller, "audit.reviews.read", nowMs);
+  return m_audit.reviews(caller.organisation_id(), 500);
 }
 
 }  // namespace hemma::server

@@ -1,5 +1,6 @@
 #include "hemma/server/database.hpp"
 
+#include "hemma/server/entry_projection.hpp"
 #include "hemma/server/field_store.hpp"
 
 #include <Poco/Data/SQLite/Connector.h>
@@ -52,6 +53,7 @@ void Database::migrate() {
        "WHERE field IS NOT NULL",
       now;
   FieldStore::migrate(s);
+  EntryProjection::migrate(s);
   s << "CREATE TABLE IF NOT EXISTS settings(name TEXT PRIMARY KEY, value TEXT NOT NULL)", now;
 }
 

@@ -1,5 +1,6 @@
 #include "hemma/server/demo_data.hpp"
 
+#include <algorithm>
 #include <array>
 #include <string>
 
@@ -51,6 +52,40 @@ domain::Organisation organisation(const char* id, const char* name, domain::Orga
   }
   return result;
 }
+
+// A set of vital signs with the NEWS2 the RCP 2017 chart gives it (on air,
+// alert), for the demo's trend charts.
+struct DemoVitals {
+  int respiratoryRate;
+  int spo2;
+  int systolicBp;
+  int pulse;
+  double temperatureC;
+  int score;
+  domain::News2Risk risk;
+  bool redParameter;
+};
+
+constexpr DemoVitals kSteady{16, 97, 130, 70, 37.0, 0, domain::NEWS2_LOW, false};     // all 0
+constexpr DemoVitals kPulse92{16, 97, 130, 92, 37.0, 1, domain::NEWS2_LOW, false};    // pulse 1
+constexpr DemoVitals kBreathing{21, 97, 130, 92, 37.0, 3, domain::NEWS2_LOW, false};  // RR 2, pulse 1
+constexpr DemoVitals kFever{21, 97, 130, 92, 38.3, 4, domain::NEWS2_LOW, false};      // RR 2, pulse 1, temp 1
+// RR 2, SpO2 1, systolic 1, pulse 1, temperature 1.
+constexpr DemoVitals kMedium{22, 95, 105, 95, 38.4, 6, domain::NEWS2_MEDIUM, false};
+// SpO2 90 % on air scores 0 on scale 2 (target 88-92 %).
+constexpr DemoVitals kScale2{16, 90, 130, 70, 37.0, 0, domain::NEWS2_LOW, false};
+// Pulse 135 alone: 3, a red parameter.
+constexpr DemoVitals kRedPulse{16, 97, 130, 135, 37.0, 3, domain::NEWS2_LOW_MEDIUM, true};
+
+struct DemoMedication {
+  const char* name;
+  const char* dose;
+  const char* frequency;
+};
+
+constexpr std::array kMedications{DemoMedication{"Metoprolol", "50 mg", "twice daily"},
+                                  DemoMedication{"Furosemide", "40 mg", "once daily"},
+                                  DemoMedication{"Paracetamol", "1 g", "three times daily"}};
 
 std::string twoDigits(int n) {
   std::string digits = std::to_string(n);
@@ -150,8 +185,51 @@ std::size_t loadDemoData(DomainStore& domain, AuthService& auth, SyncService& sy
     write("care_plan_activity", id + "-act-3", "responsible_organisation_id", kSoder);
     write("care_plan_activity", id + "-act-3", "responsible_role", "PHYSICIAN");
 
+    const auto& medication = kMedications[n % kMedications.size()];
+    write("medication", id + "-med-1", "name", medication.name);
+    write("medication", id + "-med-1", "dose", medication.dose);
+    write("medication", id + "-med-1", "frequency", medication.frequency);
+    const bool scale2 = n == 7 || n == 26;
+    if (scale2) write("care_plan", id, "spo2_scale_2", "true");
+
     // Today's and tomorrow's visits for the responsible nurse.
     const char* nurse = regional ? "nurse-maria" : (n % 2 ? "nurse-karin" : "nurse-olle");
+
+    // A few days of vital signs, as the nurse's tablet recorded them.
+    auto vitals = [&](int number, std::int64_t atMs, const DemoVitals& v) {
+      sync::AppendEntry entry;
+      domain::VitalSigns& signs = *entry.mutable_vital_signs();
+      signs.set_id(id + "-vitals-" + std::to_string(number));
+      signs.set_patient_id(id);
+      signs.set_author_id(nurse);
+      signs.set_observed_at(sync::formatRfc3339(atMs));
+      signs.set_respiratory_rate(v.respiratoryRate);
+      signs.set_spo2(v.spo2);
+      signs.set_on_oxygen(false);
+      signs.set_spo2_scale_2(scale2);
+      signs.set_systolic_bp(v.systolicBp);
+      signs.set_pulse(v.pulse);
+      signs.set_consciousness(domain::ALERT);
+      signs.set_temperature_c(v.temperatureC);
+      signs.set_news2_score(v.score);
+      signs.set_news2_risk(v.risk);
+      signs.set_red_parameter(v.redParameter);
+      sync.appendEntry("vital_signs", signs.id(), nurse, id, std::move(entry), nowMs, atMs);
+    };
+    const std::int64_t morning = *sync::parseRfc3339(today + "T08:00:00Z") + n * 10LL * 60 * 1000;
+    constexpr std::int64_t kDay = 24LL * 3600 * 1000;
+    if (n == 5) {
+      // Einar's NEWS2 rises over five days, to medium this morning.
+      const DemoVitals rising[] = {kSteady, kPulse92, kBreathing, kFever, kMedium};
+      for (int day = 0; day < 5; ++day) {
+        vitals(day + 1, day == 4 ? std::min<std::int64_t>(morning, nowMs - 3600 * 1000) : morning - (4 - day) * kDay, rising[day]);
+      }
+    } else {
+      for (int day = 0; day < 3; ++day) {
+        const DemoVitals& v = scale2 ? kScale2 : (n == 10 && day == 2) ? kRedPulse : (n + day) % 3 ? kSteady : kPulse92;
+        vitals(day + 1, morning - (3 - day) * kDay, v);
+      }
+    }
     for (int day = 0; day < 2; ++day) {
       const std::string visit = id + "-visit-" + std::to_string(day + 1);
       const auto startMs = *sync::parseRfc3339(today + "T07:00:00Z") + day * 24LL * 3600 * 1000 + n * 15LL * 60 * 1000;
@@ -159,6 +237,27 @@ std::size_t loadDemoData(DomainStore& domain, AuthService& auth, SyncService& sy
       write("visit", visit, "nurse_id", nurse);
       write("visit", visit, "activity_id", id + "-act-1");
       write("visit", visit, "status", "PLANNED");
+    }
+    // This morning's first visits are done already, in both organisations.
+    if (n == 4 || n == 6 || n == 25) {
+      const std::string visit = id + "-visit-1";
+      const auto startMs = *sync::parseRfc3339(today + "T07:00:00Z") + n * 15LL * 60 * 1000;
+      write("visit", visit, "started_at", sync::formatRfc3339(startMs));
+      write("visit", visit, "ended_at", sync::formatRfc3339(startMs + 20LL * 60 * 1000));
+      write("visit", visit, "status", "DONE");
+      for (const char* activity : {"-act-1", "-act-2"}) {
+        sync::AppendEntry entry;
+        domain::TaskOutcome& outcome = *entry.mutable_task_outcome();
+        outcome.set_id(visit + activity + "-outcome");
+        outcome.set_patient_id(id);
+        outcome.set_visit_id(visit);
+        outcome.set_activity_id(id + activity);
+        outcome.set_author_id(nurse);
+        outcome.set_outcome(domain::TaskOutcome::DONE);
+        outcome.set_recorded_at(sync::formatRfc3339(startMs + 15LL * 60 * 1000));
+        sync.appendEntry("task_outcome", outcome.id(), nurse, id, std::move(entry), nowMs,
+                         startMs + 15LL * 60 * 1000);
+      }
     }
     ++added;
   }

@@ -57,9 +57,8 @@ DomainStore::DomainStore(Database& db) : m_db(db) {
   s << "CREATE TABLE IF NOT EXISTS care_plans(patient_id TEXT PRIMARY KEY, overall_organisation_id TEXT NOT NULL, "
        "status INTEGER NOT NULL)",
       now;
-  s << "CREATE TABLE IF NOT EXISTS proposals(id TEXT PRIMARY KEY, patient_id TEXT NOT NULL, status INTEGER NOT NULL, "
-       "created_at TEXT NOT NULL, body BLOB NOT NULL)",
-      now;
+  // The proposals table is created with the operation log's (entry_projection.hpp): a tablet's proposal is
+  // queued in the transaction that stores it.
 }
 
 std::string DomainStore::newId(const std::string& prefix) {
@@ -194,6 +193,26 @@ std::vector<std::string> DomainStore::patientsAt(const std::string& organisation
   std::string organisation = organisationId;
   s << "SELECT id FROM patients WHERE home_organisation_id = ? ORDER BY id", into(ids), use(organisation), now;
   return ids;
+}
+
+std::vector<std::string> DomainStore::patientsServedBy(const std::string& organisationId) {
+  Poco::Data::Session s = m_db.session();
+  std::vector<std::string> ids;
+  std::string organisation = organisationId;
+  s << "SELECT DISTINCT m.patient_id FROM care_team_members m JOIN practitioners p ON p.id = m.practitioner_id "
+       "WHERE p.organisation_id = ? ORDER BY m.patient_id",
+      into(ids), use(organisation), now;
+  return ids;
+}
+
+bool DomainStore::organisationInCareTeam(const std::string& patientId, const std::string& organisationId) {
+  Poco::Data::Session s = m_db.session();
+  int count = 0;
+  std::string patient = patientId, organisation = organisationId;
+  s << "SELECT count(*) FROM care_team_members m JOIN practitioners p ON p.id = m.practitioner_id "
+       "WHERE m.patient_id = ? AND p.organisation_id = ?",
+      into(count), use(patient), use(organisation), now;
+  return count > 0;
 }
 
 std::string DomainStore::addConsent(api::Consent consent) {

@@ -47,6 +47,10 @@ void FieldStore::migrate(Poco::Data::Session& s) {
       resolved_by TEXT,
       body BLOB NOT NULL))sql",
       now;
+  // The schedule finds visits by their start time.
+  s << "CREATE INDEX IF NOT EXISTS visits_by_start ON field_values(value) "
+       "WHERE entity_type = 'visit' AND field = 'scheduled_start'",
+      now;
   s << "CREATE INDEX IF NOT EXISTS conflicts_by_field ON conflicts(patient_id, entity_type, entity_id, field)", now;
   s << "CREATE TABLE IF NOT EXISTS resolutions(conflict_id TEXT PRIMARY KEY, op_id TEXT NOT NULL)", now;
 }

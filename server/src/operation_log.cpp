@@ -1,5 +1,6 @@
 #include "hemma/server/operation_log.hpp"
 
+#include "hemma/server/entry_projection.hpp"
 #include "hemma/server/field_store.hpp"
 
 #include <Poco/Data/LOB.h>
@@ -80,6 +81,7 @@ std::vector<AppendResult> OperationLog::append(const std::vector<const sync::Ope
       if (!insertedSeq.empty()) {
         results[i].seq = static_cast<std::uint64_t>(insertedSeq.front());
         FieldStore::apply(s, op);
+        EntryProjection::apply(s, op, results[i].seq);
         continue;
       }
       lookup.execute();
@@ -154,14 +156,15 @@ std::vector<FieldRow> OperationLog::fields(const std::string& patientId, const s
   return FieldStore::fields(s, patientId, entityType);
 }
 
-std::vector<sync::Operation> OperationLog::entries(const std::string& patientId) {
+std::vector<sync::Operation> OperationLog::entries(const std::string& patientId, const std::string& entityType) {
   Poco::Data::Session s = m_db.session();
   std::vector<Poco::Int64> seqs;
   std::vector<Poco::Data::BLOB> bodies;
-  std::string patient = patientId;
-  s << "SELECT seq, body FROM operations WHERE patient_id = ? AND entity_type IN ('visit_note', 'observation') "
-       "ORDER BY hlc, op_id",
-      into(seqs), into(bodies), use(patient), now;
+  std::string patient = patientId, type = entityType;
+  s << "SELECT seq, body FROM operations WHERE patient_id = ? AND entity_type IN ('visit_note', 'observation', "
+       "'vital_signs', 'task_outcome', 'medication_administration', 'message', 'proposed_change') "
+       "AND (? = '' OR entity_type = ?) ORDER BY hlc, op_id",
+      into(seqs), into(bodies), use(patient), use(type), use(type), now;
   std::vector<sync::Operation> ops(seqs.size());
   for (std::size_t i = 0; i < seqs.size(); ++i) {
     if (!ops[i].ParseFromArray(bodies[i].rawContent(), static_cast<int>(bodies[i].size()))) {
@@ -192,6 +195,45 @@ std::optional<sync::Operation> OperationLog::operation(const std::string& id) {
   }
   op.set_server_seq(static_cast<std::uint64_t>(seqs[0]));
   return op;
+}
+
+}  // namespace hemma::server
+
+namespace hemma::server {
+
+std::uint64_t OperationLog::newestSeq() {
+  Poco::Data::Session s = m_db.session();
+  Poco::Int64 seq = 0;
+  s << "SELECT coalesce(max(seq), 0) FROM operations", into(seq), now;
+  return static_cast<std::uint64_t>(seq);
+}
+
+std::vector<Authored<api::News2Point>> OperationLog::news2(const std::string& patientId, std::uint32_t limit) {
+  Poco::Data::Session s = m_db.session();
+  return EntryProjection::news2(s, patientId, limit);
+}
+
+std::vector<Authored<api::Alert>> OperationLog::alertsAfter(std::uint64_t afterSeq, std::uint32_t limit) {
+  Poco::Data::Session s = m_db.session();
+  return EntryProjection::alertsAfter(s, afterSeq, limit);
+}
+
+std::uint32_t OperationLog::answeredTasks(const std::string& patientId, const std::string& visitId) {
+  Poco::Data::Session s = m_db.session();
+  return EntryProjection::answeredTasks(s, patientId, visitId);
+}
+
+std::vector<std::pair<std::string, std::string>> OperationLog::visitsStarting(const std::string& fromRfc3339,
+                                                                              const std::string& toRfc3339) {
+  Poco::Data::Session s = m_db.session();
+  std::vector<std::string> patients, visits;
+  std::string from = fromRfc3339, to = toRfc3339;
+  s << "SELECT patient_id, entity_id FROM field_values WHERE entity_type = 'visit' AND field = 'scheduled_start' "
+       "AND value >= ? AND value < ? ORDER BY value, patient_id, entity_id",
+      into(patients), into(visits), use(from), use(to), now;
+  std::vector<std::pair<std::string, std::string>> result;
+  for (std::size_t i = 0; i < patients.size(); ++i) result.emplace_back(patients[i], visits[i]);
+  return result;
 }
 
 }  // namespace hemma::server

@@ -304,12 +304,53 @@ const Route kRoutes[] = {
        c.send(c.services.care.addBlock(c.caller(), c.params[0], block, c.now));
      }},
     {"POST", "/api/v1/blocks/{}/lift", [](Call& c) { c.send(c.services.care.liftBlock(c.caller(), c.params[0], c.now)); }},
+    {"PUT", "/api/v1/patients/{}/language",
+     [](Call& c) {
+       const auto request = c.body<api::LanguageRequest>();
+       c.send(c.services.care.setLanguage(c.caller(), c.params[0], request.language(), c.now));
+     }},
+    {"GET", "/api/v1/patients/{}/messages",
+     [](Call& c) { c.send(c.services.care.messages(c.caller(), c.params[0], c.now)); }},
+    {"POST", "/api/v1/patients/{}/messages",
+     [](Call& c) {
+       const auto request = c.body<api::SendMessageRequest>();
+       c.send(c.services.care.sendMessage(c.caller(), c.params[0], request, c.now));
+     }},
+    {"GET", "/api/v1/alerts",
+     [](Call& c) {
+       c.allowQuery({"after"});
+       std::uint64_t after = 0;
+       const std::string text = c.query("after");
+       if (!text.empty()) {
+         const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), after);
+         if (ec != std::errc() || end != text.data() + text.size()) {
+           throw HttpError(400, "after: \"" + text + "\" is not a non-negative whole number");
+         }
+       }
+       c.send(c.services.care.alerts(c.caller(), after, c.now));
+     }},
     {"GET", "/api/v1/patients/{}/visits",
      [](Call& c) { c.send(c.services.care.visits(c.caller(), c.params[0], c.now)); }},
     {"POST", "/api/v1/patients/{}/visits",
      [](Call& c) {
        const auto visit = c.body<domain::Visit>();
        c.send(c.services.care.scheduleVisit(c.caller(), c.params[0], visit, c.now));
+     }},
+
+    {"PUT", "/api/v1/patients/{}/visits/{}",
+     [](Call& c) {
+       const auto update = c.body<api::VisitUpdate>();
+       c.send(c.services.care.updateVisit(c.caller(), c.params[0], c.params[1], update, c.now));
+     }},
+    {"GET", "/api/v1/schedule",
+     [](Call& c) {
+       c.allowQuery({"from", "to"});
+       c.send(c.services.care.schedule(c.caller(), c.query("from"), c.query("to"), c.now));
+     }},
+    {"GET", "/api/v1/board",
+     [](Call& c) {
+       c.allowQuery({"date"});
+       c.send(c.services.care.board(c.caller(), c.query("date"), c.now));
      }},
 
     // Plan change proposals and sign-off.
@@ -353,6 +394,17 @@ const Route kRoutes[] = {
        query.emergencyOnly = c.query("emergency") == "true";
        query.limit = std::min<std::uint32_t>(c.queryNumber("limit", 200), 5000);
        c.send(c.services.care.audit(c.caller(), query, c.now));
+     }},
+    {"GET", "/api/v1/audit/sample",
+     [](Call& c) {
+       c.allowQuery({"size"});
+       c.send(c.services.care.auditSample(c.caller(), c.queryNumber("size", 10), c.now));
+     }},
+    {"GET", "/api/v1/audit/reviews", [](Call& c) { c.send(c.services.care.auditReviews(c.caller(), c.now)); }},
+    {"POST", "/api/v1/audit/reviews",
+     [](Call& c) {
+       const auto review = c.body<api::AuditReview>();
+       c.send(c.services.care.addAuditReview(c.caller(), review, c.now));
      }},
 };
 

@@ -189,6 +189,30 @@ std::vector<sync::Operation> SyncService::writeOperations(const std::string& aut
   return ops;
 }
 
+sync::Operation SyncService::appendEntry(const std::string& entityType, const std::string& entryId,
+                                         const std::string& authorId, const std::string& patientId,
+                                         sync::AppendEntry entry, std::int64_t nowMs, std::int64_t recordedAtMs) {
+  sync::Operation op;
+  {
+    std::lock_guard lock(m_clockMutex);
+    op.set_id(sync::makeOperationId(m_serverDeviceId, ++m_counter));
+    op.set_hlc(m_clock.now(nowMs));
+  }
+  op.set_author_id(authorId);
+  op.set_device_id(m_serverDeviceId);
+  op.set_patient_id(patientId);
+  op.set_entity_type(entityType);
+  op.set_entity_id(entryId);
+  op.set_recorded_at(sync::formatRfc3339(recordedAtMs));
+  *op.mutable_append() = std::move(entry);
+  if (auto problem = sync::validateOperation(op)) throw BadRequest(*problem);
+  if (auto problem = sync::checkPolicy(op)) throw BadRequest(*problem);
+  const auto results = m_log.append({&op}, sync::formatRfc3339(nowMs));
+  if (results[0].problem) throw BadRequest(*results[0].problem);  // server ids are fresh: cannot happen
+  op.set_server_seq(results[0].seq);
+  return op;
+}
+
 sync::Conflict SyncService::resolveConflict(const std::string& conflictId,
                                             const sync::ResolveConflictRequest& request, std::int64_t nowMs) {
   if (request.author_id().empty()) throw BadRequest("author_id: empty");

@@ -18,6 +18,9 @@
 // - Each action needs a role: coordinators build the plan, schedule visits
 //   and manage the team, consent and blocks; nurses propose changes;
 //   physicians sign or reject them.
+// - A patient sets their own preferred language.
+// - The schedule and board: a coordinator also sees the visits of patients
+//   whose care team includes someone of their organisation (with consent).
 
 #include <string>
 
@@ -37,6 +40,9 @@ enum class Action {
   ResolveConflict,
   ReadAccessLog,    // the patient's list of who read the record
   SyncPatient,      // a tablet pushing or pulling this patient's operations
+  SendMessage,      // a message about the patient, between nurses and physicians
+  SetLanguage,      // the patient's preferred language
+  ReadSchedule,     // the patient's visits on the schedule and the board
 };
 
 const char* actionName(Action action);
@@ -48,6 +54,9 @@ struct CareContext {
   bool inCareTeam = false;
   // The patient's consent to share with the caller's organisation is in force.
   bool consentForCallerOrganisation = false;
+  // Someone of the caller's organisation is in the patient's care team
+  // (gathered for coordinators only: their schedule spans organisations).
+  bool organisationInCareTeam = false;
 };
 
 struct Decision {

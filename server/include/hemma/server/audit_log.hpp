@@ -3,11 +3,13 @@
 // allowed or denied, with who, which organisation and unit, which patient,
 // what, why, the outcome and when; for an edit made offline, its own author
 // and time. Append-only: the database refuses UPDATE and DELETE on it
-// (triggers), and this class has no way to change an entry.
+// (triggers), and this class has no way to change an entry. The same holds
+// for the record of reviews of the log.
 //
 // Thread-safe.
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -38,6 +40,16 @@ class AuditLog {
   // For the patient: the allowed reads of their record by practitioners,
   // with unit and time, newest first.
   std::vector<api::AuditEntry> readsOf(const std::string& patientId, std::uint32_t limit);
+
+  // Up to `size` entries of the organisation, picked at random.
+  api::AuditList sample(const std::string& organisationId, std::uint32_t size);
+  // The first of `seqs` that is not an entry of the organisation, if any.
+  std::optional<std::uint64_t> firstForeign(const std::string& organisationId, const std::vector<std::uint64_t>& seqs);
+
+  // Checks of the log by its reviewers: append-only like the log itself.
+  void addReview(const api::AuditReview& review);
+  // The organisation's reviews, newest first.
+  api::AuditReviewList reviews(const std::string& organisationId, std::uint32_t limit);
 
  private:
   Database& m_db;

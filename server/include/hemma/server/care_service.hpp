@@ -10,6 +10,7 @@
 // each naming what is wrong; a denied attempt is audited before it throws.
 
 #include <cstdint>
+#include <map>
 #include <set>
 #include <stdexcept>
 #include <string>
@@ -35,8 +36,14 @@ class CareService {
       : m_domain(domain), m_log(log), m_sync(sync), m_audit(audit) {}
 
   // The caller's patients: care team memberships, a coordinator's home
-  // organisation's patients, a patient's own record.
+  // organisation's patients, a patient's own record. Each with its NEWS2
+  // trend (the latest 10 sets of vital signs the caller may see).
   api::PatientList patients(const api::Principal& caller, std::int64_t nowMs);
+  // Vital signs scoring medium or high and urgent messages of the caller's
+  // patients (as patients()) stored after `afterSeq`, at most 500 a call.
+  // Practitioners with clinical roles only; each patient's alerts read is
+  // audited.
+  api::AlertList alerts(const api::Principal& caller, std::uint64_t afterSeq, std::int64_t nowMs);
   // `emergencyReason`: break the glass (physicians; flagged for review).
   api::PatientRecord record(const api::Principal& caller, const std::string& patientId,
                             const std::string& emergencyReason, std::int64_t nowMs);
@@ -47,8 +54,12 @@ class CareService {
   // preferred language).
   domain::Patient updatePatient(const api::Principal& caller, const std::string& patientId,
                                 const domain::Patient& changes, std::int64_t nowMs);
-  // Sets the plan's responsibility and status, and writes each goal and
-  // activity given (a new one when its id is empty).
+  // The patient's own choice of language: "sv", "fi" or "en".
+  domain::Patient setLanguage(const api::Principal& caller, const std::string& patientId,
+                              const std::string& language, std::int64_t nowMs);
+  // Sets the plan's responsibility and status, and writes each goal,
+  // activity and medication given (a new one when its id is empty) and the
+  // SpO2 scale when set.
   domain::CarePlan updatePlan(const api::Principal& caller, const std::string& patientId, const domain::CarePlan& plan,
                               std::int64_t nowMs);
 
@@ -70,6 +81,25 @@ class CareService {
   api::VisitList visits(const api::Principal& caller, const std::string& patientId, std::int64_t nowMs);
   domain::Visit scheduleVisit(const api::Principal& caller, const std::string& patientId, const domain::Visit& visit,
                               std::int64_t nowMs);
+  // Reassigns, reschedules or cancels a visit (the fields set in `update`).
+  domain::Visit updateVisit(const api::Principal& caller, const std::string& patientId, const std::string& visitId,
+                            const api::VisitUpdate& update, std::int64_t nowMs);
+  // Visits starting in [from, to) of the patients whose schedule the caller
+  // may read. `from` and `to` are RFC 3339 or YYYY-MM-DD (UTC; a date as
+  // `to` includes that day); empty: today.
+  api::Schedule schedule(const api::Principal& caller, const std::string& from, const std::string& to,
+                         std::int64_t nowMs);
+  // One day's visits per organisation, done and remaining. `date` is
+  // YYYY-MM-DD (UTC); empty: today.
+  api::Board board(const api::Principal& caller, const std::string& date, std::int64_t nowMs);
+
+  // Messages about the patient, oldest first.
+  api::MessageList messages(const api::Principal& caller, const std::string& patientId, std::int64_t nowMs);
+  // Stored as a `message` entry by the caller, so it syncs to the tablets. A
+  // reply goes to the author of the message it answers unless a recipient
+  // is named; no recipient means the responsible physician.
+  domain::Message sendMessage(const api::Principal& caller, const std::string& patientId,
+                              const api::SendMessageRequest& request, std::int64_t nowMs);
 
   api::PlanChangeProposal propose(const api::Principal& caller, const std::string& patientId,
                                   const api::PlanChangeProposal& proposal, std::int64_t nowMs);
@@ -89,6 +119,10 @@ class CareService {
   api::AccessLog accessLog(const api::Principal& caller, const std::string& patientId, std::int64_t nowMs);
   // Coordinators and administrators: their organisation's audit entries.
   api::AuditList audit(const api::Principal& caller, AuditQuery query, std::int64_t nowMs);
+  // A random sample of them (1-100 entries) to check, and the checks made.
+  api::AuditList auditSample(const api::Principal& caller, std::uint32_t size, std::int64_t nowMs);
+  api::AuditReview addAuditReview(const api::Principal& caller, const api::AuditReview& review, std::int64_t nowMs);
+  api::AuditReviewList auditReviews(const api::Principal& caller, std::int64_t nowMs);
 
   // A tablet's push, with its device token: each operation must be the
   // device's own, by its user, about a patient the user may sync; anything
@@ -125,6 +159,37 @@ class CareService {
               const std::string& outcome, const std::string& purpose, bool emergency, std::int64_t nowMs);
   // One "sync.pull" audit entry per patient sent.
   void auditPull(const api::Principal& caller, const std::set<std::string>& patientIds, std::int64_t nowMs);
+  // Which entries of one patient the caller sees (cross-organisation
+  // entries need consent; a blocked unit's entries stay in the unit), with
+  // their authors.
+  class EntryFilter {
+   public:
+    EntryFilter(CareService& service, const api::Principal& caller, const CareContext& context, bool emergency,
+                const std::string& patientId);
+    // The entry's author when the caller may see the entry, else nullptr.
+    const domain::Practitioner* author(const std::string& authorId);
+    std::string organisationName(const std::string& organisationId);
+
+   private:
+    CareService& m_service;
+    const api::Principal& m_caller;
+    CareContext m_context;
+    bool m_emergency;
+    std::set<std::string> m_blockedUnits;
+    std::map<std::string, domain::Practitioner> m_authors;
+    std::map<std::string, std::string> m_organisationNames;
+  };
+  // The ids of the patients the caller has a care relationship with
+  // (before consent): care teams, a coordinator's home organisation.
+  std::set<std::string> candidatePatients(const api::Principal& caller);
+  // A practitioner-only listing: audits and throws Forbidden for patients
+  // and administrators.
+  void requireClinician(const api::Principal& caller, const std::string& action, std::int64_t nowMs);
+  void requireAuditReviewer(const api::Principal& caller, const std::string& action, std::int64_t nowMs);
+  void auditEach(const api::Principal& caller, const std::string& action, const std::set<std::string>& patientIds,
+                 std::int64_t nowMs);
+  std::vector<api::ScheduledVisit> scheduledVisits(const api::Principal& caller, std::int64_t fromMs,
+                                                   std::int64_t toMs, std::int64_t nowMs);
   domain::Patient patientFields(const std::string& patientId);
   domain::CarePlan planOf(const std::string& patientId);
   api::VisitList visitsOf(const std::string& patientId);

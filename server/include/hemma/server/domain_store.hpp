@@ -50,6 +50,9 @@ class DomainStore {
   std::vector<std::string> patientsOf(const std::string& practitionerId);
   // Patients whose home organisation is `organisationId`.
   std::vector<std::string> patientsAt(const std::string& organisationId);
+  // Patients whose care team includes someone of `organisationId`.
+  std::vector<std::string> patientsServedBy(const std::string& organisationId);
+  bool organisationInCareTeam(const std::string& patientId, const std::string& organisationId);
 
   std::string addConsent(api::Consent consent);
   bool withdrawConsent(const std::string& consentId, const std::string& atRfc3339);

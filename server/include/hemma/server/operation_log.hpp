@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "hemma/server/database.hpp"
+#include "hemma/server/entry_projection.hpp"
 #include "hemma/server/field_store.hpp"
 #include "hemma/sync.pb.h"
 
@@ -58,8 +59,21 @@ class OperationLog {
   std::optional<FieldRow> field(const FieldKey& key);
   // Every field of the patient's entities of one type, by entity then field.
   std::vector<FieldRow> fields(const std::string& patientId, const std::string& entityType);
-  // The patient's append-only entries (notes, observations), oldest first.
-  std::vector<sync::Operation> entries(const std::string& patientId);
+  // The patient's append-only entries (notes, observations, vital signs,
+  // checklist answers, medication given, messages, proposed changes), in
+  // clock order; only those of `entityType` when it is not empty.
+  std::vector<sync::Operation> entries(const std::string& patientId, const std::string& entityType = {});
+
+  // The newest server sequence number (0 when empty).
+  std::uint64_t newestSeq();
+  // Derived from the entries as they were stored (entry_projection.hpp).
+  std::vector<Authored<api::News2Point>> news2(const std::string& patientId, std::uint32_t limit);
+  std::vector<Authored<api::Alert>> alertsAfter(std::uint64_t afterSeq, std::uint32_t limit);
+  std::uint32_t answeredTasks(const std::string& patientId, const std::string& visitId);
+  // (patient id, visit id) of the visits scheduled to start in
+  // [from, to) (RFC 3339 UTC as stored), by start time.
+  std::vector<std::pair<std::string, std::string>> visitsStarting(const std::string& fromRfc3339,
+                                                                  const std::string& toRfc3339);
 
  private:
   Database& m_db;

@@ -74,6 +74,15 @@ class SyncService {
   std::vector<sync::Operation> writeFields(const std::string& authorId, const std::string& patientId,
                                            const std::vector<FieldChange>& changes, std::int64_t nowMs);
 
+  // An append-only entry written on the server (a message sent on the web,
+  // a proposal made there, demo history): `entry` names the author, patient
+  // and id itself; stamped by the server's clock and stored like a pushed
+  // one, with `recordedAtMs` as the author's time. Throws BadRequest naming
+  // the problem when the entry is not valid.
+  sync::Operation appendEntry(const std::string& entityType, const std::string& entryId, const std::string& authorId,
+                              const std::string& patientId, sync::AppendEntry entry, std::int64_t nowMs,
+                              std::int64_t recordedAtMs);
+
   sync::ConflictList conflicts(const ConflictQuery& query);
   // Records the clinician's confirmed value as an operation that resolves
   // the conflict and syncs to every device like any other. Throws NotFound
