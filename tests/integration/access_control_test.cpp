@@ -82,6 +82,8 @@ enum class Need {
   ResolveConflict,
   ReadAccessLog,
   ReviewAudit,      // the organisation's audit log
+  SendMessage,      // a message about the patient
+  SetLanguage,      // the patient's preferred language
 };
 
 // The roles a practitioner needs for each kind of call: coordinators build
@@ -94,7 +96,10 @@ bool roleMay(Kind kind, Need need) {
     case Need::Read:
     case Need::WriteRecord:
     case Need::ResolveConflict:
+    case Need::SetLanguage:
       return clinical;
+    case Need::SendMessage:
+      return kind == Kind::Nurse || kind == Kind::Physician;
     case Need::EditPlan:
     case Need::ScheduleVisit:
     case Need::ManageCareTeam:
@@ -118,8 +123,8 @@ bool expectAllowed(const Caller& caller, Need need, const std::string& patient) 
   // A patient reads their own record and access log and manages their own
   // consent and blocks; nothing else, and nobody else's.
   if (caller.kind == Kind::Patient) {
-    return caller.user == patient &&
-           (need == Need::Read || need == Need::ReadAccessLog || need == Need::ManageConsent);
+    return caller.user == patient && (need == Need::Read || need == Need::ReadAccessLog ||
+                                      need == Need::ManageConsent || need == Need::SetLanguage);
   }
   // Administrators manage accounts, never clinical data.
   if (caller.kind == Kind::Administrator) return false;
@@ -147,6 +152,8 @@ std::string auditAction(Need need) {
     case Need::ResolveConflict: return "conflict.resolve";
     case Need::ReadAccessLog: return "access_log.read";
     case Need::ReviewAudit: return "audit.read";
+    case Need::SendMessage: return "message.send";
+    case Need::SetLanguage: return "language.set";
   }
   return "?";
 }
@@ -334,6 +341,14 @@ std::vector<Endpoint> patientEndpoints() {
          const std::string nurse = id == "patient-01" ? "nurse-karin" : "nurse-olle";
          return Request{p(id) + "/visits", R"({"scheduledStart": "2030-01-15T08:00:00Z", "nurseId": ")" + nurse + "\"}"};
        }},
+      {"PUT", "/api/v1/patients/{}/visits/{}", Need::ScheduleVisit,
+       [=](World&, const std::string& id) { return Request{p(id) + "/visits/" + id + "-visit-2", R"({"status": "PLANNED"})"}; }},
+      {"GET", "/api/v1/patients/{}/messages", Need::Read,
+       [=](World&, const std::string& id) { return Request{p(id) + "/messages", ""}; }},
+      {"POST", "/api/v1/patients/{}/messages", Need::SendMessage,
+       [=](World&, const std::string& id) { return Request{p(id) + "/messages", R"({"text": "matrix"})"}; }},
+      {"PUT", "/api/v1/patients/{}/language", Need::SetLanguage,
+       [=](World&, const std::string& id) { return Request{p(id) + "/language", R"({"language": "sv"})"}; }},
       {"GET", "/api/v1/patients/{}/proposals", Need::Read,
        [=](World&, const std::string& id) { return Request{p(id) + "/proposals", ""}; }},
       {"POST", "/api/v1/patients/{}/proposals", Need::Propose,
@@ -419,10 +434,10 @@ TEST_CASE("access-control matrix: every patient endpoint as every role, each att
       }
     }
   }
-  // 23 endpoints x 2 patients x 9 callers, and the same without a token.
-  CHECK(endpoints.size() == 23);
-  CHECK(allowed + denied == 23 * 2 * 9);
-  CHECK(unauthenticated == 23 * 2);
+  // 27 endpoints x 2 patients x 9 callers, and the same without a token.
+  CHECK(endpoints.size() == 27);
+  CHECK(allowed + denied == 27 * 2 * 9);
+  CHECK(unauthenticated == 27 * 2);
   WARN("access matrix: " << allowed << " allowed, " << denied << " denied, " << unauthenticated
                          << " without a token");
 
@@ -663,7 +678,7 @@ TEST_CASE("proposal and sign-off: a nurse proposes, the physician signs, the pla
   CHECK(answer.status == 400);
   CHECK_THAT(answer.error(), Catch::StartsWith("field:"));
   answer = call(port, "POST", "/api/v1/patients/patient-01/proposals", olle,
-                R"({"entityType": "medication", "entityId": "m", "field": "dose", "proposedValue": "5 mg"})");
+                R"({"entityType": "visit", "entityId": "patient-01-visit-1", "field": "status", "proposedValue": "DONE"})");
   CHECK(answer.status == 400);
   CHECK_THAT(answer.error(), Catch::StartsWith("entity_type:"));
   answer = call(port, "POST", "/api/v1/patients/patient-01/proposals", olle,

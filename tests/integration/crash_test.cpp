@@ -158,7 +158,7 @@ DemoWorld demoWorld(const std::string& url, const Observer& observer) {
   demo.lastSeq = pulled.lastSeq;
   demo.visible = pulled.ops.size();
   for (const auto& op : pulled.ops) {
-    if (op.has_append()) ++demo.notes;
+    if (op.has_append() && op.append().has_note()) ++demo.notes;
   }
   REQUIRE(demo.lastSeq > 0);  // the demo world is there
   return demo;

@@ -1,0 +1,410 @@
+// The server's side of the nurse's visit, against the real server binary in
+// the demo world: a tablet's proposed plan change queued for the physician
+// (once, however often it is pushed), signed and in the plan; vital signs
+// scoring medium raising an alert and joining the NEWS2 trend, with the same
+// visibility rules as the timeline; the new entries in the timeline; plan
+// edits a tablet may and may not push.
+
+#include <catch2/catch.hpp>
+#include <chrono>
+
+#include "hemma/api.pb.h"
+#include "hemma/mobile/device.hpp"
+#include "hemma/mobile/http_transport.hpp"
+#include "hemma/sync/hlc.hpp"
+#include "hemma/sync/protocol.hpp"
+#include "hemma/sync/time_format.hpp"
+#include "support/api_client.hpp"
+#include "support/demo_world.hpp"
+#include "support/server_process.hpp"
+#include "support/temp_dir.hpp"
+
+namespace {
+
+using namespace hemma;
+using test::call;
+
+std::int64_t nowMs() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+// A signed-in tablet and its raw link to the server, for pushing hand-built
+// operations as the tablet would.
+struct Tablet {
+  Tablet(const test::TempDir& dir, const test::ServerProcess& server, const std::string& userId,
+         const std::string& deviceId)
+      : id(deviceId),
+        user(userId),
+        device(dir.file(deviceId + ".db"), clock),
+        link(mobile::ServerAddress::parse(server.url())) {
+    test::signIn(device, server, userId, deviceId);
+    link.setToken(*device.store().meta("device_token"));
+  }
+
+  // An operation of this tablet about `patient`, with a fresh id.
+  sync::Operation operation(const std::string& patient, const std::string& entityType, const std::string& entityId) {
+    sync::Operation op;
+    op.set_id(id + ":" + std::to_string(9000 + ++counter));
+    op.set_author_id(user);
+    op.set_device_id(id);
+    op.set_hlc(sync::makeHlc(nowMs(), 0));
+    op.set_patient_id(patient);
+    op.set_entity_type(entityType);
+    op.set_entity_id(entityId);
+    op.set_recorded_at(sync::formatRfc3339(nowMs()));
+    return op;
+  }
+
+  sync::PushResponse push(const std::vector<sync::Operation>& ops) {
+    sync::PushRequest request;
+    request.set_protocol_version(sync::kProtocolVersion);
+    request.set_device_id(id);
+    for (const auto& op : ops) *request.add_operations() = op;
+    return link.push(request);
+  }
+
+  std::string id;
+  std::string user;
+  int counter = 0;
+  mobile::SystemClock clock;
+  mobile::Device device;
+  mobile::HttpTransport link;
+};
+
+// A set of vital signs as a tablet records it, with the NEWS2 it worked out.
+sync::Operation vitalSigns(Tablet& tablet, const std::string& patient, const std::string& id, std::int64_t atMs,
+                           int score, domain::News2Risk risk) {
+  sync::Operation op = tablet.operation(patient, "vital_signs", id);
+  domain::VitalSigns& v = *op.mutable_append()->mutable_vital_signs();
+  v.set_id(id);
+  v.set_patient_id(patient);
+  v.set_author_id(tablet.user);
+  v.set_observed_at(sync::formatRfc3339(atMs));
+  v.set_respiratory_rate(22);
+  v.set_spo2(95);
+  v.set_on_oxygen(false);
+  v.set_systolic_bp(105);
+  v.set_pulse(95);
+  v.set_consciousness(domain::ALERT);
+  v.set_temperature_c(38.4);
+  v.set_news2_score(score);
+  v.set_news2_risk(risk);
+  return op;
+}
+
+void requireOk(const test::HttpAnswer& answer) {
+  INFO(answer.status << " " << answer.body);
+  REQUIRE(answer.status == 200);
+}
+
+}  // namespace
+
+TEST_CASE("a tablet's proposed plan change is queued once for the physician, signed, and the plan shows it") {
+  test::TempDir dir;
+  test::ServerProcess server(dir.file("server.db"), test::demoServerArgs());
+  const int port = server.port();
+  Tablet olle(dir, server, "nurse-olle", "tablet-olle");
+  REQUIRE(olle.device.sync(olle.link).ok);
+  const auto frequency = olle.device.field("patient-01", "care_plan_activity", "patient-01-act-2", "frequency");
+  REQUIRE(frequency);
+  REQUIRE(frequency->value == "daily");
+
+  const std::int64_t proposedAt = nowMs() - 60'000;
+  sync::Operation op = olle.operation("patient-01", "proposed_change", "tablet-olle-proposal-1");
+  domain::ProposedChange& change = *op.mutable_append()->mutable_proposed_change();
+  change.set_id("tablet-olle-proposal-1");
+  change.set_patient_id("patient-01");
+  change.set_author_id("nurse-olle");
+  change.set_entity_type("care_plan_activity");
+  change.set_entity_id("patient-01-act-2");
+  change.set_field("frequency");
+  change.set_proposed_value("twice daily");
+  change.set_reason("NEWS2 rising, checks twice a day");
+  change.set_base_hlc(frequency->hlc);
+  change.set_proposed_at(sync::formatRfc3339(proposedAt));
+
+  auto response = olle.push({op});
+  INFO(response.DebugString());
+  REQUIRE(response.acks_size() == 1);
+  CHECK_FALSE(response.acks(0).duplicate());
+  // The answer to the push was lost: the tablet pushes again.
+  response = olle.push({op});
+  REQUIRE(response.acks_size() == 1);
+  CHECK(response.acks(0).duplicate());
+
+  const std::string sara = test::login(port, "physician-sara");
+  auto queue = test::parsed<api::ProposalList>(call(port, "GET", "/api/v1/proposals", sara).body);
+  int found = 0;
+  for (const auto& proposal : queue.proposals()) {
+    if (proposal.id() != "tablet-olle-proposal-1") continue;
+    ++found;
+    CHECK(proposal.patient_id() == "patient-01");
+    CHECK(proposal.proposer_id() == "nurse-olle");
+    CHECK(proposal.entity_type() == "care_plan_activity");
+    CHECK(proposal.entity_id() == "patient-01-act-2");
+    CHECK(proposal.field() == "frequency");
+    CHECK(proposal.proposed_value() == "twice daily");
+    CHECK(proposal.current_value() == "daily");
+    CHECK(proposal.reason() == "NEWS2 rising, checks twice a day");
+    CHECK(proposal.base_hlc() == frequency->hlc);
+    CHECK(proposal.created_at() == sync::formatRfc3339(proposedAt));
+    CHECK(proposal.status() == api::PlanChangeProposal::PENDING);
+  }
+  CHECK(found == 1);
+
+  // The timeline shows it with its author and organisation.
+  const auto timeline =
+      test::parsed<api::Timeline>(call(port, "GET", "/api/v1/patients/patient-01/timeline", sara).body);
+  bool inTimeline = false;
+  for (const auto& entry : timeline.entries()) {
+    if (!entry.has_proposed_change() || entry.proposed_change().id() != "tablet-olle-proposal-1") continue;
+    inTimeline = true;
+    CHECK(entry.author_id() == "nurse-olle");
+    CHECK(entry.author_name() == "Olle Berg");
+    CHECK(entry.organisation_id() == "org-norrby");
+    CHECK(entry.organisation_name() == "Norrby kommun");
+    CHECK(entry.recorded_at() == op.recorded_at());
+  }
+  CHECK(inTimeline);
+
+  // Sara signs it; the plan carries the new frequency, and the tablet gets it.
+  auto answer = call(port, "POST", "/api/v1/proposals/tablet-olle-proposal-1/sign", sara);
+  requireOk(answer);
+  CHECK(test::parsed<api::PlanChangeProposal>(answer.body).status() == api::PlanChangeProposal::SIGNED);
+  const auto record = test::parsed<api::PatientRecord>(call(port, "GET", "/api/v1/patients/patient-01", sara).body);
+  bool planChanged = false;
+  for (const auto& activity : record.plan().activities()) {
+    if (activity.id() == "patient-01-act-2") planChanged = activity.frequency() == "twice daily";
+  }
+  CHECK(planChanged);
+  REQUIRE(olle.device.sync(olle.link).ok);
+  CHECK(olle.device.field("patient-01", "care_plan_activity", "patient-01-act-2", "frequency")->value ==
+        "twice daily");
+
+  // Pushed a third time after the decision, it stays signed and single.
+  response = olle.push({op});
+  REQUIRE(response.acks_size() == 1);
+  CHECK(response.acks(0).duplicate());
+  const auto all =
+      test::parsed<api::ProposalList>(call(port, "GET", "/api/v1/patients/patient-01/proposals", sara).body);
+  int copies = 0;
+  for (const auto& proposal : all.proposals()) {
+    if (proposal.id() != "tablet-olle-proposal-1") continue;
+    ++copies;
+    CHECK(proposal.status() == api::PlanChangeProposal::SIGNED);
+  }
+  CHECK(copies == 1);
+}
+
+TEST_CASE("what a tablet may push of the plan: proposals by nurses, the SpO2 scale only with the plan editor's role") {
+  test::TempDir dir;
+  test::ServerProcess server(dir.file("server.db"), test::demoServerArgs());
+  const int port = server.port();
+  Tablet karin(dir, server, "nurse-karin", "tablet-karin");
+  Tablet lena(dir, server, "coordinator-lena", "tablet-lena");
+  Tablet sara(dir, server, "physician-sara", "tablet-sara");
+
+  auto scaleWrite = [](Tablet& tablet) {
+    sync::Operation op = tablet.operation("patient-01", "care_plan", "patient-01");
+    op.mutable_write()->set_field("spo2_scale_2");
+    op.mutable_write()->set_value("true");
+    return op;
+  };
+  // A nurse's tablet may not write the plan's SpO2 scale.
+  auto response = karin.push({scaleWrite(karin)});
+  REQUIRE(response.rejections_size() == 1);
+  CHECK(response.rejections(0).code() == sync::OperationRejection::FORBIDDEN);
+  CHECK_THAT(response.rejections(0).reason(), Catch::Contains("plan.edit"));
+  // The home organisation's coordinator's may.
+  response = lena.push({scaleWrite(lena)});
+  REQUIRE(response.acks_size() == 1);
+  const std::string lenaToken = test::login(port, "coordinator-lena");
+  const auto record =
+      test::parsed<api::PatientRecord>(call(port, "GET", "/api/v1/patients/patient-01", lenaToken).body);
+  CHECK(record.plan().spo2_scale_2());
+
+  // Proposals are the nurses': a physician's tablet may not push one.
+  sync::Operation op = sara.operation("patient-01", "proposed_change", "tablet-sara-proposal-1");
+  domain::ProposedChange& change = *op.mutable_append()->mutable_proposed_change();
+  change.set_id("tablet-sara-proposal-1");
+  change.set_patient_id("patient-01");
+  change.set_author_id("physician-sara");
+  change.set_entity_type("medication");
+  change.set_entity_id("patient-01-med-1");
+  change.set_field("dose");
+  change.set_proposed_value("20 mg");
+  change.set_proposed_at(sync::formatRfc3339(nowMs()));
+  response = sara.push({op});
+  REQUIRE(response.rejections_size() == 1);
+  CHECK(response.rejections(0).code() == sync::OperationRejection::FORBIDDEN);
+  CHECK_THAT(response.rejections(0).reason(), Catch::Contains("proposal.create"));
+  const std::string saraToken = test::login(port, "physician-sara");
+  const auto queue = test::parsed<api::ProposalList>(call(port, "GET", "/api/v1/proposals", saraToken).body);
+  for (const auto& proposal : queue.proposals()) CHECK(proposal.id() != "tablet-sara-proposal-1");
+}
+
+TEST_CASE("vital signs scoring medium raise an alert for the physician and join the NEWS2 trend, as visible as the entry") {
+  test::TempDir dir;
+  test::ServerProcess server(dir.file("server.db"), test::demoServerArgs());
+  const int port = server.port();
+  test::AuditReader audit(dir.file("server.db"));
+  const std::string sara = test::login(port, "physician-sara");
+  const std::string johan = test::login(port, "physician-johan");
+  const std::string lena = test::login(port, "coordinator-lena");
+
+  // The demo's alerts so far; polling from their end starts clean.
+  auto alerts = test::parsed<api::AlertList>(call(port, "GET", "/api/v1/alerts", sara).body);
+  bool demoAlert = false;
+  for (const auto& alert : alerts.alerts()) demoAlert = demoAlert || alert.patient_id() == "patient-05";
+  CHECK(demoAlert);  // Einar's NEWS2 rose to medium this morning
+  const std::uint64_t start = alerts.last_seq();
+  REQUIRE(start > 0);
+  alerts = test::parsed<api::AlertList>(
+      call(port, "GET", "/api/v1/alerts?after=" + std::to_string(start), sara).body);
+  CHECK(alerts.alerts_size() == 0);
+  CHECK(alerts.last_seq() == start);
+
+  // Karin's tablet records eleven sets for patient-01: ten low, then one
+  // medium (6), the newest.
+  Tablet karin(dir, server, "nurse-karin", "tablet-karin");
+  const std::int64_t t0 = nowMs() - 11 * 3600'000LL;
+  std::vector<sync::Operation> sets;
+  for (int i = 0; i < 10; ++i) {
+    sets.push_back(vitalSigns(karin, "patient-01", "karin-vitals-" + std::to_string(i), t0 + i * 3600'000LL, 2,
+                              domain::NEWS2_LOW));
+  }
+  sets.push_back(vitalSigns(karin, "patient-01", "karin-vitals-medium", t0 + 10 * 3600'000LL, 6,
+                            domain::NEWS2_MEDIUM));
+  auto pushed = karin.push(sets);
+  INFO(pushed.DebugString());
+  REQUIRE(pushed.acks_size() == 11);
+
+  const auto before = audit.lastSeq();
+  alerts = test::parsed<api::AlertList>(
+      call(port, "GET", "/api/v1/alerts?after=" + std::to_string(start), sara).body);
+  REQUIRE(alerts.alerts_size() == 1);
+  const api::Alert& alert = alerts.alerts(0);
+  CHECK(alert.kind() == api::Alert::NEWS2);
+  CHECK(alert.patient_id() == "patient-01");
+  CHECK(alert.patient_name() == "Astrid Nyström");
+  CHECK(alert.news2().vital_signs_id() == "karin-vitals-medium");
+  CHECK(alert.news2().score() == 6);
+  CHECK(alert.news2().risk() == domain::NEWS2_MEDIUM);
+  CHECK(alert.author_id() == "nurse-karin");
+  CHECK(alert.author_name() == "Karin Holm");
+  CHECK(alert.seq() == pushed.acks(10).server_seq());
+  CHECK(alerts.last_seq() >= alert.seq());
+  // The read is audited, per patient.
+  const auto entries = audit.since(before);
+  REQUIRE(entries.size() == 1);
+  CHECK(entries[0].userId == "physician-sara");
+  CHECK(entries[0].action == "alert.read");
+  CHECK(entries[0].patientId == "patient-01");
+  CHECK(entries[0].outcome == "allowed");
+  // The next poll has nothing new.
+  CHECK(test::parsed<api::AlertList>(
+            call(port, "GET", "/api/v1/alerts?after=" + std::to_string(alerts.last_seq()), sara).body)
+            .alerts_size() == 0);
+  // A physician outside the care team does not see it.
+  const auto johans = test::parsed<api::AlertList>(
+      call(port, "GET", "/api/v1/alerts?after=" + std::to_string(start), johan).body);
+  CHECK(johans.alerts_size() == 0);
+
+  // The trend: the latest ten, oldest first, ending with the medium score.
+  auto trendOf = [&](const std::string& token) {
+    const auto list = test::parsed<api::PatientList>(call(port, "GET", "/api/v1/patients", token).body);
+    for (const auto& summary : list.patients()) {
+      if (summary.patient_id() == "patient-01") return summary;
+    }
+    FAIL("patient-01 not listed");
+    return api::PatientSummary();
+  };
+  const auto summary = trendOf(sara);
+  REQUIRE(summary.news2_size() == 10);
+  CHECK(summary.news2(9).vital_signs_id() == "karin-vitals-medium");
+  CHECK(summary.news2(9).score() == 6);
+  CHECK(summary.news2(0).vital_signs_id() == "karin-vitals-1");
+  for (int i = 1; i < summary.news2_size(); ++i) CHECK(summary.news2(i - 1).at() < summary.news2(i).at());
+
+  // The timeline shows the set with its author, organisation and time.
+  auto timeline = test::parsed<api::Timeline>(call(port, "GET", "/api/v1/patients/patient-01/timeline", sara).body);
+  bool inTimeline = false;
+  for (const auto& entry : timeline.entries()) {
+    if (!entry.has_vital_signs() || entry.vital_signs().id() != "karin-vitals-medium") continue;
+    inTimeline = true;
+    CHECK(entry.author_name() == "Karin Holm");
+    CHECK(entry.organisation_name() == "Norrby kommun");
+    CHECK(entry.vital_signs().news2_score() == 6);
+  }
+  CHECK(inTimeline);
+
+  // Patient-01 blocks Karin's unit: outside it, her entries are gone from
+  // the physician's timeline, trend and alerts alike.
+  requireOk(call(port, "POST", "/api/v1/patients/patient-01/blocks", lena, R"({"unitId": "unit-norrby-north"})"));
+  CHECK(test::parsed<api::AlertList>(
+            call(port, "GET", "/api/v1/alerts?after=" + std::to_string(start), sara).body)
+            .alerts_size() == 0);
+  for (const auto& point : trendOf(sara).news2()) CHECK(point.vital_signs_id().rfind("karin-vitals", 0) != 0);
+  timeline = test::parsed<api::Timeline>(call(port, "GET", "/api/v1/patients/patient-01/timeline", sara).body);
+  for (const auto& entry : timeline.entries()) CHECK(entry.author_id() != "nurse-karin");
+}
+
+TEST_CASE("urgent messages from a visit are alerts; alerts are for clinicians only; bad polls are refused") {
+  test::TempDir dir;
+  test::ServerProcess server(dir.file("server.db"), test::demoServerArgs());
+  const int port = server.port();
+  test::AuditReader audit(dir.file("server.db"));
+  const std::string sara = test::login(port, "physician-sara");
+  const std::uint64_t start =
+      test::parsed<api::AlertList>(call(port, "GET", "/api/v1/alerts", sara).body).last_seq();
+
+  // An escalation: an urgent message with the vital signs attached.
+  Tablet karin(dir, server, "nurse-karin", "tablet-karin");
+  sync::Operation op = karin.operation("patient-01", "message", "karin-escalation-1");
+  domain::Message& message = *op.mutable_append()->mutable_message();
+  message.set_id("karin-escalation-1");
+  message.set_patient_id("patient-01");
+  message.set_author_id("nurse-karin");
+  message.set_text("NEWS2 7, please call");
+  message.set_urgent(true);
+  message.set_sent_at(sync::formatRfc3339(nowMs()));
+  *message.mutable_vital_signs() =
+      vitalSigns(karin, "patient-01", "karin-vitals-high", nowMs(), 7, domain::NEWS2_HIGH).append().vital_signs();
+  // And a message that is not urgent: no alert.
+  sync::Operation calm = karin.operation("patient-01", "message", "karin-message-2");
+  domain::Message& note = *calm.mutable_append()->mutable_message();
+  note = message;
+  note.set_id("karin-message-2");
+  note.set_urgent(false);
+  note.clear_vital_signs();
+  REQUIRE(karin.push({op, calm}).acks_size() == 2);
+
+  const auto alerts = test::parsed<api::AlertList>(
+      call(port, "GET", "/api/v1/alerts?after=" + std::to_string(start), sara).body);
+  REQUIRE(alerts.alerts_size() == 1);
+  CHECK(alerts.alerts(0).kind() == api::Alert::URGENT_MESSAGE);
+  CHECK(alerts.alerts(0).text() == "NEWS2 7, please call");
+  CHECK(alerts.alerts(0).news2().score() == 7);
+  CHECK(alerts.alerts(0).news2().risk() == domain::NEWS2_HIGH);
+
+  // Patients and administrators get no alerts; the attempt is audited.
+  for (const std::string user : {"admin-ada", "patient-01"}) {
+    const auto before = audit.lastSeq();
+    const auto answer = call(port, "GET", "/api/v1/alerts", test::login(port, user));
+    INFO(user << ": " << answer.body);
+    CHECK(answer.status == 403);
+    CHECK_THAT(answer.error(), Catch::StartsWith("alert.read:"));
+    bool audited = false;
+    for (const auto& row : audit.since(before)) {
+      audited = audited || (row.action == "alert.read" && row.outcome.rfind("denied", 0) == 0);
+    }
+    CHECK(audited);
+  }
+  auto answer = call(port, "GET", "/api/v1/alerts?after=-1", sara);
+  CHECK(answer.status == 400);
+  CHECK_THAT(answer.error(), Catch::StartsWith("after:"));
+  answer = call(port, "GET", "/api/v1/alerts?since=3", sara);
+  CHECK(answer.status == 400);
+  CHECK_THAT(answer.error(), Catch::StartsWith("since:"));
+}
