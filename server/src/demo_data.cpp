@@ -192,7 +192,10 @@ std::size_t loadDemoData(DomainStore& domain, AuthService& auth, SyncService& sy
     const bool scale2 = n == 7 || n == 26;
     if (scale2) write("care_plan", id, "spo2_scale_2", "true");
 
-    // Today's and tomorrow's visits for the responsible nurse.
+    // Today's and tomorrow's visits for the responsible nurse: the
+    // municipality's rounds every 15 minutes from 07:15, the region's every
+    // 20 minutes from 07:20.
+    const std::int64_t visitOffsetMs = regional ? (n - 24) * 20LL * 60 * 1000 : n * 15LL * 60 * 1000;
     const char* nurse = regional ? "nurse-maria" : (n % 2 ? "nurse-karin" : "nurse-olle");
 
     // A few days of vital signs, as the nurse's tablet recorded them.
@@ -232,7 +235,7 @@ std::size_t loadDemoData(DomainStore& domain, AuthService& auth, SyncService& sy
     }
     for (int day = 0; day < 2; ++day) {
       const std::string visit = id + "-visit-" + std::to_string(day + 1);
-      const auto startMs = *sync::parseRfc3339(today + "T07:00:00Z") + day * 24LL * 3600 * 1000 + n * 15LL * 60 * 1000;
+      const auto startMs = *sync::parseRfc3339(today + "T07:00:00Z") + day * 24LL * 3600 * 1000 + visitOffsetMs;
       write("visit", visit, "scheduled_start", sync::formatRfc3339(startMs));
       write("visit", visit, "nurse_id", nurse);
       write("visit", visit, "activity_id", id + "-act-1");
@@ -241,7 +244,7 @@ std::size_t loadDemoData(DomainStore& domain, AuthService& auth, SyncService& sy
     // This morning's first visits are done already, in both organisations.
     if (n == 4 || n == 6 || n == 25) {
       const std::string visit = id + "-visit-1";
-      const auto startMs = *sync::parseRfc3339(today + "T07:00:00Z") + n * 15LL * 60 * 1000;
+      const auto startMs = *sync::parseRfc3339(today + "T07:00:00Z") + visitOffsetMs;
       write("visit", visit, "started_at", sync::formatRfc3339(startMs));
       write("visit", visit, "ended_at", sync::formatRfc3339(startMs + 20LL * 60 * 1000));
       write("visit", visit, "status", "DONE");
