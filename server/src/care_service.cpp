@@ -538,19 +538,26 @@ domain::Visit CareService::scheduleVisit(const api::Principal& caller, const std
   if (!m_domain.inCareTeam(patientId, visit.nurse_id())) {
     throw BadRequest("nurse_id: " + visit.nurse_id() + " is not in the care team of " + patientId);
   }
+  if (!visit.activity_id().empty() &&
+      !m_log.field({patientId, "care_plan_activity", visit.activity_id(), "text"})) {
+    throw BadRequest("activity_id: no activity " + visit.activity_id() + " in the plan of " + patientId);
+  }
   const std::string id = visit.id().empty() ? newId("visit") : visit.id();
   requireId("id", id);
-  m_sync.writeFields(caller.user_id(), patientId,
-                     {{"visit", id, "scheduled_start", start},
-                      {"visit", id, "nurse_id", visit.nurse_id()},
-                      {"visit", id, "status", domain::Visit::Status_Name(domain::Visit::PLANNED)}},
-                     nowMs);
+  std::vector<SyncService::FieldChange> writes = {
+      {"visit", id, "scheduled_start", start},
+      {"visit", id, "nurse_id", visit.nurse_id()},
+      {"visit", id, "status", domain::Visit::Status_Name(domain::Visit::PLANNED)}};
+  if (!visit.activity_id().empty()) writes.push_back({"visit", id, "activity_id", visit.activity_id()});
+  m_sync.writeFields(caller.user_id(), patientId, writes, nowMs);
   domain::Visit stored;
   stored.set_id(id);
   stored.set_patient_id(patientId);
   stored.set_nurse_id(visit.nurse_id());
+  stored.set_nurse_name(nurse->name());
   stored.set_scheduled_start(start);
   stored.set_status(domain::Visit::PLANNED);
+  stored.set_activity_id(visit.activity_id());
   return stored;
 }
 

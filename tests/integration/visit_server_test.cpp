@@ -7,6 +7,7 @@
 
 #include <catch2/catch.hpp>
 #include <chrono>
+#include <set>
 
 #include "hemma/api.pb.h"
 #include "hemma/mobile/device.hpp"
@@ -407,4 +408,77 @@ TEST_CASE("urgent messages from a visit are alerts; alerts are for clinicians on
   answer = call(port, "GET", "/api/v1/alerts?since=3", sara);
   CHECK(answer.status == 400);
   CHECK_THAT(answer.error(), Catch::StartsWith("since:"));
+}
+
+TEST_CASE("a visit on the real device core reaches the physician: alert, escalation, proposal signed, reply") {
+  test::TempDir dir;
+  test::ServerProcess server(dir.file("server.db"), test::demoServerArgs());
+  const int port = server.port();
+  const std::string sara = test::login(port, "physician-sara");
+  const std::uint64_t start =
+      test::parsed<api::AlertList>(call(port, "GET", "/api/v1/alerts", sara).body).last_seq();
+
+  Tablet karin(dir, server, "nurse-karin", "tablet-karin");
+  REQUIRE(karin.device.sync(karin.link).ok);
+  karin.device.startVisit("patient-01-visit-1");
+  mobile::VitalSigns vitals;
+  vitals.respiratoryRate = 22;
+  vitals.spo2 = 95;
+  vitals.onOxygen = false;
+  vitals.systolicBp = 105;
+  vitals.pulse = 95;
+  vitals.consciousness = mobile::Consciousness::Alert;
+  vitals.temperatureC = 38.4;
+  const auto recorded = karin.device.recordVitalSigns("patient-01-visit-1", vitals);
+  REQUIRE(recorded.vitals.news2_score() == 6);
+  REQUIRE(recorded.escalation);
+  const auto proposal = karin.device.proposeChange("patient-01", "care_plan_activity", "patient-01-act-2", "frequency",
+                                                   "twice daily", "NEWS2 6 at the morning visit");
+  const auto synced = karin.device.sync(karin.link);
+  INFO(synced.error);
+  REQUIRE(synced.ok);
+
+  // Sara sees the score and the escalation at her next poll.
+  const auto alerts = test::parsed<api::AlertList>(
+      call(port, "GET", "/api/v1/alerts?after=" + std::to_string(start), sara).body);
+  std::set<int> kinds;
+  for (const auto& alert : alerts.alerts()) {
+    CHECK(alert.patient_id() == "patient-01");
+    CHECK(alert.author_name() == "Karin Holm");
+    kinds.insert(alert.kind());
+    if (alert.kind() == api::Alert::NEWS2) CHECK(alert.news2().vital_signs_id() == recorded.vitals.id());
+    if (alert.kind() == api::Alert::URGENT_MESSAGE) CHECK(alert.text() == recorded.escalation->text());
+  }
+  CHECK(kinds == std::set<int>{api::Alert::NEWS2, api::Alert::URGENT_MESSAGE});
+  // And the trend ends with it.
+  const auto list = test::parsed<api::PatientList>(call(port, "GET", "/api/v1/patients", sara).body);
+  for (const auto& summary : list.patients()) {
+    if (summary.patient_id() != "patient-01") continue;
+    REQUIRE(summary.news2_size() > 0);
+    CHECK(summary.news2(summary.news2_size() - 1).vital_signs_id() == recorded.vitals.id());
+    CHECK(summary.news2(summary.news2_size() - 1).risk() == domain::NEWS2_MEDIUM);
+  }
+
+  // The proposal is in her queue; she signs it and answers the escalation.
+  const auto queue = test::parsed<api::ProposalList>(call(port, "GET", "/api/v1/proposals", sara).body);
+  bool queued = false;
+  for (const auto& p : queue.proposals()) queued = queued || p.id() == proposal.id();
+  REQUIRE(queued);
+  requireOk(call(port, "POST", "/api/v1/proposals/" + proposal.id() + "/sign", sara));
+  requireOk(call(port, "POST", "/api/v1/patients/patient-01/messages", sara,
+                 R"({"text": "Paracetamol 1 g now, I come at two", "inReplyTo": ")" + recorded.escalation->id() +
+                     "\"}"));
+
+  // Karin's tablet gets the signed plan and the reply.
+  REQUIRE(karin.device.sync(karin.link).ok);
+  CHECK(karin.device.field("patient-01", "care_plan_activity", "patient-01-act-2", "frequency")->value ==
+        "twice daily");
+  bool replied = false;
+  for (const auto& message : karin.device.messages("patient-01")) {
+    if (message.in_reply_to() != recorded.escalation->id()) continue;
+    replied = true;
+    CHECK(message.author_id() == "physician-sara");
+    CHECK(message.recipient_id() == "nurse-karin");
+  }
+  CHECK(replied);
 }

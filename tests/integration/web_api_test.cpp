@@ -171,6 +171,17 @@ TEST_CASE("visits: who is coming, reassigning, rescheduling and cancelling; the 
   answer = call(port, "PUT", "/api/v1/patients/patient-01/visits/no-such-visit", lena, R"({"status": "CANCELLED"})");
   CHECK(answer.status == 404);
 
+  // A new visit names its activity; the answer says who is coming.
+  answer = call(port, "POST", "/api/v1/patients/patient-01/visits", lena,
+                R"({"nurseId": "nurse-karin", "scheduledStart": "2030-01-16T10:00:00Z", "activityId": "patient-01-act-2"})");
+  requireOk(answer);
+  visit = test::parsed<domain::Visit>(answer.body);
+  CHECK(visit.activity_id() == "patient-01-act-2");
+  CHECK(visit.nurse_name() == "Karin Holm");
+  checkBad(call(port, "POST", "/api/v1/patients/patient-01/visits", lena,
+                R"({"nurseId": "nurse-karin", "scheduledStart": "2030-01-16T10:00:00Z", "activityId": "act-x"})"),
+           "activity_id");
+
   // Today's schedule for Lena: her organisation's patients, with names,
   // activity and checklist progress.
   auto schedule = test::parsed<api::Schedule>(call(port, "GET", "/api/v1/schedule", lena).body);
