@@ -206,7 +206,7 @@ function scheduledVisitRow(sv, {assign} = {}) {
     h('td', {}, sv.organisationName || sv.organisationId),
     h('td', {}, visitStatus(v.status), sv.tasksTotal ? ` · ${sv.tasksDone || 0} of ${sv.tasksTotal} tasks` : ''),
   ];
-  if (assign) cells.push(h('td', {}, assign(v)));
+  if (assign) cells.push(h('td', {class: 'assign'}, assign(v)));
   else cells.push(h('td', {}, v.nurseName || v.nurseId || '—'));
   return h('tr', {dataset: {visit: v.id}}, cells);
 }

@@ -4,7 +4,7 @@ import {h} from './dom.js';
 
 const kRisk = {
   NEWS2_LOW: {label: 'low', css: 'risk-low'},
-  NEWS2_LOW_MEDIUM: {label: 'low–medium (a parameter scored 3)', css: 'risk-lowmedium'},
+  NEWS2_LOW_MEDIUM: {label: 'low–medium', css: 'risk-lowmedium', note: ' (one parameter scored 3)'},
   NEWS2_MEDIUM: {label: 'medium', css: 'risk-medium'},
   NEWS2_HIGH: {label: 'high', css: 'risk-high'},
 };
@@ -20,7 +20,7 @@ export function riskBadge(point) {
     return h('span', {class: 'badge risk-none'}, 'NEWS2 not evaluated (a value was missing)');
   }
   return h('span', {class: `badge ${risk.css}`, dataset: {risk: point.risk}},
-    `NEWS2 ${point.score} · ${risk.label} risk`);
+    `NEWS2 ${point.score} · ${risk.label} risk${risk.note || ''}`);
 }
 
 const kSvg = 'http://www.w3.org/2000/svg';
