@@ -10,6 +10,7 @@
 #include <array>
 #include <cstdio>
 #include <fstream>
+#include <map>
 
 #include "hemma/mobile/device.hpp"
 #include "hemma/mobile/http_transport.hpp"
@@ -234,19 +235,80 @@ TEST_CASE("visit workflow: a whole visit done offline reaches the server with th
   REQUIRE(seenMessage != messages.end());
   CHECK(seenMessage->sent_at() == message.sent_at());
 
-  // The server's own record, over REST: the note with its author and time.
+  // The server's own record, over REST, as the responsible physician.
   const std::string token = hemma::test::login(server.port(), "physician-sara");
-  const auto answer = hemma::test::call(server.port(), "GET", "/api/v1/patients/patient-01/timeline", token);
-  REQUIRE(answer.status == 200);
-  const auto timeline = hemma::test::parsed<hemma::api::Timeline>(answer.body);
-  bool noteSeen = false;
+  auto get = [&](const std::string& path) {
+    const auto answer = hemma::test::call(server.port(), "GET", path, token);
+    INFO(path << ": " << answer.body);
+    REQUIRE(answer.status == 200);
+    return answer.body;
+  };
+  const auto timeline = hemma::test::parsed<hemma::api::Timeline>(get("/api/v1/patients/patient-01/timeline"));
+  // Every entry of the visit, by Karin, at the time her offline tablet showed.
+  const std::map<std::string, std::string> expected = {
+      {refused.id(), refused.recorded_at()},
+      {vitals.vitals.id(), vitals.vitals.observed_at()},
+      {vitals.escalation->id(), vitals.escalation->sent_at()},
+      {given.id(), given.administered_at()},
+      {notGiven.id(), notGiven.administered_at()},
+      {note.id(), note.written_at()},
+      {amendment.id(), amendment.written_at()},
+      {proposal.id(), proposal.proposed_at()},
+      {message.id(), message.sent_at()},
+  };
+  std::map<std::string, std::string> seen;
   for (const auto& entry : timeline.entries()) {
-    if (entry.operation_id() != note.id()) continue;
-    noteSeen = true;
+    if (!expected.count(entry.operation_id())) continue;
     CHECK(entry.author_id() == "nurse-karin");
-    CHECK(entry.recorded_at() == note.written_at());
+    seen[entry.operation_id()] = entry.recorded_at();
+    if (entry.operation_id() == vitals.vitals.id()) {
+      REQUIRE(entry.has_vital_signs());
+      CHECK(entry.vital_signs().news2_score() == 7);
+    }
+    if (entry.operation_id() == refused.id()) {
+      REQUIRE(entry.has_task_outcome());
+      CHECK(entry.task_outcome().reason() == "Wants to take them after breakfast");
+    }
   }
-  CHECK(noteSeen);
+  CHECK(seen == expected);
+
+  // The escalation reaches the physician: as an urgent message and an alert.
+  const auto serverMessages =
+      hemma::test::parsed<hemma::api::MessageList>(get("/api/v1/patients/patient-01/messages"));
+  bool urgentSeen = false;
+  for (const auto& m : serverMessages.messages()) {
+    if (m.id() != vitals.escalation->id()) continue;
+    urgentSeen = true;
+    CHECK(m.urgent());
+    CHECK(m.author_id() == "nurse-karin");
+    CHECK(m.sent_at() == vitals.escalation->sent_at());
+    CHECK(m.vital_signs().news2_score() == 7);
+  }
+  CHECK(urgentSeen);
+  const auto alerts = hemma::test::parsed<hemma::api::AlertList>(get("/api/v1/alerts"));
+  bool alertSeen = false;
+  for (const auto& alert : alerts.alerts()) {
+    alertSeen = alertSeen || (alert.patient_id() == "patient-01" && alert.author_id() == "nurse-karin" &&
+                              alert.kind() == hemma::api::Alert::URGENT_MESSAGE);
+  }
+  CHECK(alertSeen);
+
+  // The proposal waits in the physician's queue under the same id.
+  const auto queue = hemma::test::parsed<hemma::api::ProposalList>(get("/api/v1/proposals"));
+  const auto queued = std::find_if(queue.proposals().begin(), queue.proposals().end(),
+                                   [&](const auto& p) { return p.id() == proposal.id(); });
+  REQUIRE(queued != queue.proposals().end());
+  CHECK(queued->proposer_id() == "nurse-karin");
+  CHECK(queued->proposed_value() == "twice daily");
+
+  // The visit's times on the server.
+  const auto visits = hemma::test::parsed<hemma::api::VisitList>(get("/api/v1/patients/patient-01/visits"));
+  const auto serverVisit = std::find_if(visits.visits().begin(), visits.visits().end(),
+                                        [](const auto& v) { return v.id() == "patient-01-visit-1"; });
+  REQUIRE(serverVisit != visits.visits().end());
+  CHECK(serverVisit->status() == hemma::domain::Visit::DONE);
+  CHECK(serverVisit->started_at() == started.visit.started_at());
+  CHECK(serverVisit->ended_at() == ended.visit.ended_at());
 }
 
 TEST_CASE("visit workflow: old entries are summarised on the tablet and fetched from the server on demand") {
