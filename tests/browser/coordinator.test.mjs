@@ -46,7 +46,7 @@ await browserTest('coordinator', async ({server, newPage, step, shot}) => {
     check(await page.locator('li[data-member="nurse-maria"]').count() === 0, 'nurse-maria to be gone from the team');
   });
 
-  await step('she schedules a visit for a nurse of the team', async () => {
+  await step('she schedules a visit for a nurse of the team and cancels it', async () => {
     const before = (await record()).visits.length;
     const section = page.locator('section', {has: page.getByRole('heading', {name: 'Visits'})});
     await section.getByLabel('Nurse', {exact: true}).selectOption('nurse-olle');
@@ -55,8 +55,11 @@ await browserTest('coordinator', async ({server, newPage, step, shot}) => {
     await page.locator('#status', {hasText: 'The visit was scheduled.'}).waitFor();
     const visits = (await record()).visits;
     check(visits.length === before + 1, 'one more visit');
-    check(visits.some((v) => v.nurseId === 'nurse-olle' && v.scheduledStart.startsWith('2030-01-15T09:30')),
-      'a visit for Olle at 10:30 Stockholm time');
+    const added = visits.find((v) => v.nurseId === 'nurse-olle' && v.scheduledStart.startsWith('2030-01-15T09:30'));
+    check(added, 'a visit for Olle at 10:30 Stockholm time');
+    await page.locator(`tr[data-visit="${added.id}"]`).getByRole('button', {name: 'Cancel the visit'}).click();
+    await page.locator('#status', {hasText: 'The visit was cancelled.'}).waitFor();
+    check((await record()).visits.find((v) => v.id === added.id).status === 'CANCELLED', 'the new visit to be cancelled');
   });
 
   await step('she blocks a unit and lifts the block', async () => {

@@ -117,9 +117,15 @@ function visitsEditor({base, record}) {
     const assign = h('button', {type: 'button'}, 'Assign');
     assign.addEventListener('click', () => act(assign,
       () => put(`${base}/visits/${enc(v.id)}`, {nurseId: nurse.value}), 'The visit was reassigned.'));
+    let cancel = null;
+    if (v.status === 'PLANNED') {
+      cancel = h('button', {type: 'button', class: 'secondary'}, 'Cancel the visit');
+      cancel.addEventListener('click', () => act(cancel,
+        () => put(`${base}/visits/${enc(v.id)}`, {status: 'CANCELLED'}), 'The visit was cancelled.'));
+    }
     return h('tr', {dataset: {visit: v.id}}, h('td', {}, timeTag(v.scheduledStart)),
       h('td', {}, activities.get(v.activityId) || v.activityId || '—'), h('td', {}, visitStatus(v.status)),
-      h('td', {}, nurse, ' ', assign));
+      h('td', {class: 'assign'}, nurse, ' ', assign, ' ', cancel));
   });
   const nurse = select(nurses, nurses.length ? nurses[0][0] : '', {name: 'nurse', required: true});
   const start = h('input', {type: 'datetime-local', name: 'start', required: true});
