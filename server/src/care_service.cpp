@@ -1045,6 +1045,10 @@ domain::Message CareService::sendMessage(const api::Principal& caller, const std
   if (!recipient.empty() && !m_domain.practitioner(recipient)) {
     throw BadRequest("recipient_id: no practitioner " + recipient);
   }
+  // A message about the patient goes only to someone who cares for them.
+  if (!recipient.empty() && !m_domain.inCareTeam(patientId, recipient)) {
+    throw BadRequest("recipient_id: " + recipient + " is not in the care team of " + patientId);
+  }
   sync::AppendEntry entry;
   domain::Message& message = *entry.mutable_message();
   message.set_id(newId("message"));

@@ -118,6 +118,9 @@ TEST_CASE("messages: a nurse writes to the physician, the reply goes back to her
   checkBad(call(port, "POST", "/api/v1/patients/patient-01/messages", karin,
                 R"({"text": "x", "recipientId": "physician-nobody"})"),
            "recipient_id");
+  checkBad(call(port, "POST", "/api/v1/patients/patient-01/messages", karin,
+                R"({"text": "x", "recipientId": "physician-johan"})"),
+           "recipient_id");
   // A message of another patient is no reply here.
   checkBad(call(port, "POST", "/api/v1/patients/patient-03/messages", karin,
                 R"({"text": "x", "inReplyTo": ")" + sent.id() + "\"}"),
