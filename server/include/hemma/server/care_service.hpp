@@ -1,7 +1,8 @@
 #pragma once
-// The shared care plan as the web and integrations see it: patients, plans,
-// care teams, consent and blocks, visits, plan change proposals, the
-// timeline, conflicts and the audit trail. Every call takes the caller,
+// The shared care plan as the web and integrations see it: patients (with
+// their NEWS2 trend), plans, care teams, consent and blocks, visits, the
+// schedule and board across organisations, messages, alerts, plan change
+// proposals, the timeline, conflicts, the audit trail and its review. Every call takes the caller,
 // decides access in one place (access_policy.hpp) and appends an audit entry
 // for every attempt, allowed or denied. Changes to anything a tablet also
 // holds are written as sync operations, so they reach the tablets.

@@ -32,6 +32,9 @@ class OperationLog {
   explicit OperationLog(Database& db) : m_db(db) {}
 
   // Stores the operations in one transaction; returns once they are durable.
+  // For each newly stored operation, the same transaction updates the
+  // current field values (field_store.hpp) and what is derived from entries
+  // (entry_projection.hpp: proposals, NEWS2 trend, alerts, visit tasks).
   // An operation whose id is already stored is not stored again: its result
   // is the original sequence number with `duplicate` set. Throws
   // Poco::Data::DataException if the database fails (nothing is stored).
