@@ -9,6 +9,8 @@ await browserTest('alerts', async ({server, newPage, step, shot}) => {
     await login(page, server, 'physician-sara');
     await page.getByRole('heading', {name: 'My patients'}).waitFor();
     await page.getByRole('link', {name: 'Astrid Nyström'}).waitFor();
+    // The banner has caught up with the alerts from before the login.
+    await page.locator('#alerts[data-caught-up="true"]').waitFor({state: 'attached'});
   });
 
   await step('a medium NEWS2 pushed from a tablet raises an alert without a reload', async () => {
@@ -40,7 +42,7 @@ await browserTest('alerts', async ({server, newPage, step, shot}) => {
   await step('an urgent message raises an alert; she reads it and replies', async () => {
     await pushOperations(server, 'nurse-karin', 'tablet-karin', [message('msg-browser-1', 'patient-01', 'nurse-karin',
       'She is short of breath, please call', {urgent: true})]);
-    const alert = page.locator('#alerts .alert[data-kind="URGENT_MESSAGE"]');
+    const alert = page.locator('#alerts .alert[data-kind="URGENT_MESSAGE"][data-patient="patient-01"]');
     await alert.waitFor();
     await alert.getByRole('link').click();
     const card = page.locator('li.message[data-message="msg-browser-1"]');

@@ -21,6 +21,13 @@ await browserTest('coordination', async ({server, newPage, step, shot}) => {
   await step('the schedule lists visits across organisations; she reassigns one', async () => {
     await page.getByRole('link', {name: 'Visit schedule'}).click();
     await page.getByRole('heading', {name: 'Visit schedule'}).waitFor();
+    // From yesterday (UTC), so today's demo visits are in the period whatever
+    // the hour and time zone.
+    const day = (offset) => new Date(Date.now() + offset * 86400000).toISOString().slice(0, 10);
+    await page.getByLabel('From').fill(day(-1));
+    await page.getByLabel('To (including)').fill(day(6));
+    await page.getByRole('button', {name: 'Show'}).click();
+    await page.locator('#status', {hasText: `Showing the visits from ${day(-1)} to ${day(6)}.`}).waitFor();
     const row = page.locator('tr[data-visit="patient-01-visit-1"]');
     await row.waitFor();
     await row.getByRole('combobox').selectOption('nurse-olle');

@@ -11,6 +11,9 @@ const kShown = 5;
 let timer = null;
 let lastSeq = '0';
 let running = false;
+// The first answer after login catches up with alerts the pages already
+// show; only later ones make the pages draw again.
+let caughtUp = false;
 const listeners = new Set();
 
 // Called with each new batch of alerts (e.g. to refresh the patient list).
@@ -21,6 +24,7 @@ export function onAlerts(listener) {
 export function startAlerts() {
   if (running) return;
   running = true;
+  caughtUp = false;
   lastSeq = sessionStorage.getItem('hemma.alerts.after') || '0';
   poll();
 }
@@ -29,6 +33,7 @@ export function stopAlerts() {
   running = false;
   clearTimeout(timer);
   $('alerts').replaceChildren();
+  delete $('alerts').dataset.caughtUp;
 }
 
 async function poll() {
@@ -42,8 +47,10 @@ async function poll() {
     }
     if (alerts.length) {
       show(alerts);
-      for (const listener of listeners) listener(alerts);
+      if (caughtUp) for (const listener of listeners) listener(alerts);
     }
+    caughtUp = true;
+    $('alerts').dataset.caughtUp = 'true';
   } catch (error) {
     // Not for this role, or no such route on this server: stop asking.
     if (error instanceof ApiError && [401, 403, 404].includes(error.status)) {

@@ -233,7 +233,7 @@ export async function boardPage() {
   choose.addEventListener('submit', (event) => {
     event.preventDefault();
     boardDate = date.value;
-    act(null, async () => {}, '');
+    act(null, async () => {}, `Showing ${boardDate}.`);
   });
   const columns = board.organisations || [];
   return h('div', {},
@@ -269,7 +269,7 @@ export async function schedulePage() {
   period.addEventListener('submit', (event) => {
     event.preventDefault();
     schedulePeriod = {from: from.value, to: to.value};
-    act(null, async () => {}, '');
+    act(null, async () => {}, `Showing the visits from ${from.value} to ${to.value}.`);
   });
   const assign = (v) => {
     const nurse = nurseSelect([...nurses], v.nurseId, {'aria-label': `Nurse for ${v.patientId} at ${v.scheduledStart}`});
