@@ -47,6 +47,7 @@ await browserTest('coordination', async ({server, newPage, step, shot}) => {
     await page.locator('table.sample tbody tr').first().waitFor();
     const rows = await page.locator('table.sample tbody tr').count();
     check(rows >= 1 && rows <= 5, `1 to 5 sampled entries, got ${rows}`);
+    await shot(page, 'coordinator-access-log-sample');
     await page.getByLabel('Something needs a closer look').check();
     await page.getByLabel('Note').fill('Ask about the evening read of patient-07');
     await page.getByRole('button', {name: 'Record the check'}).click();

@@ -288,13 +288,17 @@ export async function schedulePage() {
 }
 
 let sample = null;
+let sampleSize = '10';
 
 export async function auditPage() {
   const reviews = await optional(get('/api/v1/audit/reviews'));
-  const size = h('input', {type: 'number', name: 'size', min: 1, max: 100, value: '10', required: true});
+  const size = h('input', {type: 'number', name: 'size', min: 1, max: 100, value: sampleSize, required: true});
   const draw = onSubmit(h('form', {class: 'inline'}, field('How many entries', size),
     h('button', {type: 'submit'}, 'Draw a random sample')),
-  async () => { sample = (await get(`/api/v1/audit/sample?size=${enc(size.value)}`)).entries || []; },
+  async () => {
+    sampleSize = size.value;
+    sample = (await get(`/api/v1/audit/sample?size=${enc(size.value)}`)).entries || [];
+  },
   'A new sample was drawn.');
 
   const parts = [h('h1', {tabindex: '-1'}, 'Access log check'),
@@ -305,6 +309,7 @@ export async function auditPage() {
     : (reviews.value.reviews || []).length ? h('ul', {class: 'cards'}, reviews.value.reviews.map((r) => h('li', {class: 'card review'},
       h('p', {}, h('strong', {}, r.finding === 'concern' ? 'Concern' : 'OK'), ` · ${(r.entrySeqs || []).length} entries · `,
         `by ${r.reviewerId} · `, timeTag(r.reviewedAt)),
+      h('p', {class: 'meta'}, 'Entries checked: ', (r.entrySeqs || []).map((seq) => `#${seq}`).join(', ')),
       r.note ? h('p', {}, r.note) : null))) : empty('No checks recorded yet.')));
   return h('div', {}, parts);
 }
