@@ -439,6 +439,16 @@ TEST_CASE("visit workflow: hemma-device runs a visit from a script file, offline
   INFO(synced.output);
   REQUIRE(synced.status == 0);
 
+  const auto window = runDevice(online + " --history-days 0 history patient-03");
+  CHECK(window.status == 2);
+  CHECK_THAT(window.output, Catch::Contains("history_window_days"));
+  const auto history = runDevice(online + " --history-days 60 history patient-03 --fetch");
+  INFO(history.output);
+  CHECK(history.status == 0);
+  CHECK_THAT(history.output, Catch::Contains("entries of the last 60 days in full"));
+  CHECK_THAT(history.output, Catch::Contains("REFUSED: Wants it after breakfast"));
+  CHECK_THAT(history.output, Catch::Contains("fetched from the server"));
+
   // Karin's second tablet pulls what the first one did.
   hemma::mobile::SystemClock clock;
   HttpTransport link(ServerAddress::parse(server.url()));
