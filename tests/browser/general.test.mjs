@@ -1,6 +1,6 @@
 // Serving, keyboard use, tablet width, errors in plain words, and the
 // nurse's and administrator's landing pages.
-import {browserTest, check, login} from './harness.mjs';
+import {api, browserTest, check, login, token} from './harness.mjs';
 
 await browserTest('general', async ({server, newPage, step, shot}) => {
   await step('the page and its assets are served with their types and a strict CSP', async () => {
@@ -65,7 +65,7 @@ await browserTest('general', async ({server, newPage, step, shot}) => {
     await page.context().close();
   });
 
-  await step('a refused page says why in plain words', async () => {
+  await step('a refused page says why in plain words; a physician may break the glass', async () => {
     const page = await newPage();
     await login(page, server, 'physician-sara');
     await page.getByRole('heading', {name: 'My patients'}).waitFor();
@@ -74,6 +74,16 @@ await browserTest('general', async ({server, newPage, step, shot}) => {
     const text = await page.locator('#view').innerText();
     check(text.includes('You do not have permission to do this.') && text.includes('no care relationship with patient-25'),
       `a permission sentence and the server's reason: "${text}"`);
+    // A physician may break the glass, with a reason that is audited.
+    await page.getByLabel('Reason for emergency access').fill('Found unconscious, on call');
+    await page.getByRole('button', {name: 'Read the record under emergency access'}).click();
+    await page.locator('#view .notice', {hasText: 'Read under emergency access'}).waitFor();
+    await page.getByRole('heading', {name: 'Timeline'}).waitFor();
+    await shot(page, 'physician-emergency-access');
+    const audit = await api(server, 'GET', '/api/v1/audit?emergency=true&user=physician-sara&patient=patient-25',
+      {token: await token(server, 'coordinator-rolf')});
+    check(audit.entries.some((e) => e.action === 'record.read' && e.purpose === 'emergency: Found unconscious, on call' &&
+      e.outcome === 'allowed'), 'the emergency read in the audit log with its reason');
     await page.context().close();
   });
 

@@ -25,14 +25,14 @@ export class ApiError extends Error {
   }
 }
 
-export async function api(method, path, body) {
+export async function api(method, path, body, extraHeaders = {}) {
   let response;
   try {
     response = await fetch(path, {
       method,
       headers: Object.assign({Accept: 'application/json'},
         body !== undefined ? {'Content-Type': 'application/json'} : {},
-        token ? {Authorization: `Bearer ${token}`} : {}),
+        token ? {Authorization: `Bearer ${token}`} : {}, extraHeaders),
       body: body !== undefined ? JSON.stringify(body) : undefined,
     });
   } catch {
@@ -47,7 +47,7 @@ export async function api(method, path, body) {
   return answer;
 }
 
-export const get = (path) => api('GET', path);
+export const get = (path, headers) => api('GET', path, undefined, headers);
 export const post = (path, body) => api('POST', path, body === undefined ? {} : body);
 export const put = (path, body) => api('PUT', path, body);
 export const del = (path) => api('DELETE', path);

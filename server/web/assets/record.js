@@ -2,7 +2,7 @@
 // timeline and messages; physicians also sign proposals and resolve
 // conflicts here; coordinators edit the plan, the team, visits, consent and
 // blocks and read the access log.
-import {enc, get, plainWords, post} from './api.js';
+import {ApiError, enc, get, plainWords, post} from './api.js';
 import {empty, field, h, learnOrganisation, organisationName, section, select, timeTag} from './dom.js';
 import {riskBadge} from './news2.js';
 import {conflictCard, proposalCard} from './physician.js';
@@ -24,15 +24,46 @@ export function failed(error) {
   return h('p', {class: 'error'}, plainWords(error));
 }
 
+// A physician's emergency read (break the glass): the patient and the
+// reason, sent with the record and timeline reads until another patient is
+// opened. Every such read is flagged in the audit log.
+let emergency = null;
+
+function refusedPage(me, patientId, error) {
+  const reason = h('textarea', {name: 'reason', rows: 2, required: true});
+  const form = onSubmit(h('form', {class: 'emergency'},
+    h('h2', {}, 'Emergency access'),
+    h('p', {}, 'In an emergency a physician may read this record without a care relationship or consent. ' +
+      'The read is flagged for review in the audit log, with your reason.'),
+    field('Reason for emergency access', reason),
+    h('button', {type: 'submit', class: 'danger'}, 'Read the record under emergency access')),
+  () => { emergency = {patientId, reason: reason.value.trim()}; },
+  'Read under emergency access; the read is flagged for review.');
+  return h('div', {},
+    h('h1', {tabindex: '-1'}, 'This page could not be shown'),
+    h('p', {class: 'error'}, plainWords(error)),
+    me.role === 'PHYSICIAN' ? form : null);
+}
+
 export async function recordPage(me, patientId) {
   const base = `/api/v1/patients/${enc(patientId)}`;
-  const record = await get(base);
+  if (emergency && emergency.patientId !== patientId) emergency = null;
+  const headers = emergency ? {'X-Hemma-Emergency-Reason': emergency.reason} : {};
+  let record;
+  try {
+    record = await get(base, headers);
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 403) return refusedPage(me, patientId, error);
+    throw error;
+  }
   const role = me.role;
+  // An emergency read covers the record and the timeline only.
+  const normal = !record.emergencyAccess;
   const [timeline, messages, proposals, conflicts] = await Promise.all([
-    optional(get(`${base}/timeline`)),
-    optional(get(`${base}/messages`)),
-    role === 'PHYSICIAN' || role === 'NURSE' ? optional(get(`${base}/proposals`)) : null,
-    optional(get(`/api/v1/conflicts?patient=${enc(patientId)}`)),
+    optional(get(`${base}/timeline`, headers)),
+    normal ? optional(get(`${base}/messages`)) : null,
+    normal && (role === 'PHYSICIAN' || role === 'NURSE') ? optional(get(`${base}/proposals`)) : null,
+    normal ? optional(get(`/api/v1/conflicts?patient=${enc(patientId)}`)) : {},
   ]);
   const p = record.patient || {};
   const names = new Map((record.careTeam && record.careTeam.members || []).map((m) => [m.practitionerId, m.name]));
@@ -78,7 +109,7 @@ export async function recordPage(me, patientId) {
   } else {
     parts.push(teamSection(record.careTeam), visitsSection(record.visits, names, activities));
   }
-  parts.push(messagesSection(context, messages));
+  if (messages) parts.push(messagesSection(context, messages));
   parts.push(section('Timeline', timeline.error ? failed(timeline.error) : timelineList(timeline.value, names, activities)));
   return h('div', {class: 'record'}, parts);
 }
