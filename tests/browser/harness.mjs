@@ -8,7 +8,7 @@
 //   HEMMA_BROWSER_ARTIFACTS  folder for screenshots (default build/test-artifacts/browser)
 //   HEMMA_CHROMIUM        the browser (default /usr/bin/chromium)
 import {spawn, execFile} from 'node:child_process';
-import {existsSync, mkdirSync, mkdtempSync, rmSync} from 'node:fs';
+import {existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync} from 'node:fs';
 import {createRequire} from 'node:module';
 import {tmpdir} from 'node:os';
 import path from 'node:path';
@@ -20,6 +20,8 @@ const kSetupHint = 'Run ci/setup (it installs Debian chromium and runs `npm ci` 
 export const kChromium = process.env.HEMMA_CHROMIUM || '/usr/bin/chromium';
 // Waiting for the UI to show something; generous because the machine may be loaded.
 export const kWaitMs = 15000;
+// A whole test file; ctest's TIMEOUT (tests/CMakeLists.txt) is longer.
+const kTestLimitMs = 150000;
 
 function die(message) {
   console.error(`FAIL: ${message}`);
@@ -148,8 +150,19 @@ export const artifacts = process.env.HEMMA_BROWSER_ARTIFACTS || path.resolve(her
 export async function browserTest(name, body) {
   const {chromium} = await loadPlaywright();
   mkdirSync(artifacts, {recursive: true});
+  for (const file of readdirSync(artifacts)) {
+    if (file.startsWith(`${name}-failure-`)) rmSync(path.join(artifacts, file));
+  }
   const started = Date.now();
   const server = await startServer();
+  // Stop before ctest's own timeout would kill this process and leave the
+  // server and the browser running.
+  const watchdog = setTimeout(async () => {
+    console.error(`FAIL ${name}: still running after ${kTestLimitMs / 1000} s; stopping`);
+    await server.stop();
+    process.exit(1);
+  }, kTestLimitMs);
+  watchdog.unref();
   const browser = await chromium.launch({
     executablePath: kChromium,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
