@@ -25,8 +25,9 @@ await browserTest('end_to_end', async ({server, newPage, step, shot}) => {
     const card = physician.locator('li.proposal', {hasText: reason});
     await card.waitFor();
     const text = await card.innerText();
-    check(text.includes('“twice daily”') && text.includes('“three times daily”') && text.includes('nurse-karin'),
-      `the card to show the old and new value and the nurse: "${text}"`);
+    check(text.includes('Activity “Medication administration”, frequency') && text.includes('“twice daily”') &&
+      text.includes('“three times daily”') && text.includes('Proposed by Karin Holm'),
+      `the card to name the activity, the old and new value and the nurse: "${text}"`);
     await shot(physician, 'end-to-end-queue');
     await card.getByRole('button', {name: 'Sign'}).click();
     await physician.locator('#status', {hasText: 'Signed'}).waitFor();

@@ -41,13 +41,18 @@ export async function patientsPage(me) {
       : empty('No patients are in your care.'));
 }
 
-export function describeChange(p) {
+// What a proposal changes, in words: the plan item's own text when the
+// patient's plan is at hand (`plan`), else its id.
+export function describeChange(p, plan) {
   const kinds = {care_plan_activity: 'Activity', care_plan_goal: 'Goal', medication: 'Medication', care_plan: 'Care plan'};
-  return `${kinds[p.entityType] || p.entityType} ${p.entityId}, ${p.field.replaceAll('_', ' ')}`;
+  const items = plan ? [...(plan.activities || []), ...(plan.goals || []), ...(plan.medications || [])] : [];
+  const item = items.find((x) => x.id === p.entityId);
+  const label = item ? `“${item.text || item.name}”` : p.entityType === 'care_plan' ? '' : p.entityId;
+  return `${kinds[p.entityType] || p.entityType} ${label}, ${p.field.replaceAll('_', ' ')}`.replace('  ', ' ');
 }
 
 // One proposal with its sign and reject controls.
-export function proposalCard(p, {showPatient = true} = {}) {
+export function proposalCard(p, {showPatient = true, plan, names} = {}) {
   const reason = h('textarea', {name: 'reason', rows: 2, required: true});
   const reject = onSubmit(h('form', {class: 'inline'},
     field('Reason for rejecting', reason),
@@ -59,11 +64,11 @@ export function proposalCard(p, {showPatient = true} = {}) {
     'Signed. The change is now in the care plan.'));
   return h('li', {class: 'card proposal', dataset: {proposal: p.id}},
     h('h3', {}, showPatient ? h('a', {href: `#/patients/${enc(p.patientId)}`}, patientName(p.patientId)) : null,
-      showPatient ? ': ' : '', describeChange(p)),
+      showPatient ? ': ' : '', describeChange(p, plan)),
     h('p', {class: 'change'}, h('span', {class: 'old'}, p.currentValue ? `“${p.currentValue}”` : '(empty)'), ' → ',
       h('strong', {class: 'new'}, `“${p.proposedValue}”`)),
     p.reason ? h('p', {}, 'Reason: ', p.reason) : null,
-    h('p', {class: 'meta'}, `Proposed by ${p.proposerId} · `, timeTag(p.createdAt)),
+    h('p', {class: 'meta'}, `Proposed by ${(names && names.get(p.proposerId)) || p.proposerId} · `, timeTag(p.createdAt)),
     p.status === 'PENDING'
       ? h('div', {class: 'actions'}, sign, reject)
       : h('p', {class: 'meta'}, `${p.status.toLowerCase()} by ${p.decidedBy || ''} `, timeTag(p.decidedAt),
@@ -73,11 +78,24 @@ export function proposalCard(p, {showPatient = true} = {}) {
 export async function proposalsPage() {
   const [queue] = await Promise.all([get('/api/v1/proposals'), loadPatients()]);
   const proposals = queue.proposals || [];
+  // Each patient's plan and team, to say what a proposal changes and who made it.
+  const records = new Map(await Promise.all([...new Set(proposals.map((p) => p.patientId))].map(async (id) => {
+    try {
+      return [id, await get(`/api/v1/patients/${enc(id)}`)];
+    } catch {
+      return [id, null];
+    }
+  })));
+  const context = (p) => {
+    const record = records.get(p.patientId);
+    if (!record) return {};
+    return {plan: record.plan, names: new Map(((record.careTeam || {}).members || []).map((m) => [m.practitionerId, m.name]))};
+  };
   return h('div', {},
     h('h1', {tabindex: '-1'}, 'Plan changes to sign'),
     h('p', {}, 'Nurses propose these changes to the care plan. Signing writes the change into the plan; ' +
       'rejecting needs a reason, which the nurse sees.'),
-    proposals.length ? h('ul', {class: 'cards'}, proposals.map((p) => proposalCard(p))) : empty('Nothing waits for your signature.'));
+    proposals.length ? h('ul', {class: 'cards'}, proposals.map((p) => proposalCard(p, context(p)))) : empty('Nothing waits for your signature.'));
 }
 
 export function conflictCard(c, {showPatient = true} = {}) {

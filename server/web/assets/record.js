@@ -97,7 +97,7 @@ export async function recordPage(me, patientId) {
     if (pending.length || role === 'PHYSICIAN') {
       parts.push(section('Proposed plan changes',
         pending.length ? h('ul', {class: 'cards'}, pending.map((x) => (role === 'PHYSICIAN'
-          ? proposalCard(x, {showPatient: false}) : proposalSummary(x)))) : empty('No proposals wait for a decision.')));
+          ? proposalCard(x, {showPatient: false, plan: record.plan, names}) : proposalSummary(x)))) : empty('No proposals wait for a decision.')));
     }
   }
   if (conflicts.value && (conflicts.value.conflicts || []).length) {
