@@ -674,6 +674,12 @@ sync::Conflict CareService::resolveConflict(const api::Principal& caller, const 
   return m_sync.resolveConflict(conflictId, request, nowMs);
 }
 
+api::OrganisationList CareService::organisations() {
+  api::OrganisationList list;
+  for (auto& organisation : m_domain.organisations()) *list.add_organisations() = std::move(organisation);
+  return list;
+}
+
 api::AccessLog CareService::accessLog(const api::Principal& caller, const std::string& patientId,
                                       std::int64_t nowMs) {
   require(caller, Action::ReadAccessLog, patientId, nowMs, "read access log");

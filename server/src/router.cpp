@@ -222,6 +222,7 @@ const Route kRoutes[] = {
      },
      true},
     {"GET", "/api/v1/me", [](Call& c) { c.send(c.caller()); }},
+    {"GET", "/api/v1/organisations", [](Call& c) { c.send(c.services.care.organisations()); }},
     {"POST", "/api/v1/devices",
      [](Call& c) {
        const auto request = c.body<api::RegisterDeviceRequest>();

@@ -1,7 +1,7 @@
 // Hemma's web UI: log in, then each role's pages. Pages are addressed by the
 // URL hash (#/patients/patient-01), so the back button and links work.
 import {ApiError, api, get, hasToken, plainWords, setToken, whenSessionEnds} from './api.js';
-import {$, field, h} from './dom.js';
+import {$, field, h, learnOrganisation} from './dom.js';
 import {clearMessages, fail, setRenderer} from './ui.js';
 import {startAlerts, stopAlerts} from './alerts.js';
 import {patientsPage, proposalsPage, conflictsPage} from './physician.js';
@@ -77,6 +77,8 @@ function logout() {
 
 async function start() {
   me = await get('/api/v1/me');
+  const known = await get('/api/v1/organisations');
+  for (const o of known.organisations || []) learnOrganisation(o.id, o.name);
   const role = roleOf(me);
   $('who').textContent = role === 'PATIENT' ? me.name : `${me.name} · ${role.toLowerCase()}`;
   $('logout').hidden = false;

@@ -40,6 +40,9 @@ class CareService {
   // organisation's patients, a patient's own record. Each with its NEWS2
   // trend (the latest 10 sets of vital signs the caller may see).
   api::PatientList patients(const api::Principal& caller, std::int64_t nowMs);
+  // Every organisation with its units: names only, for any signed-in caller
+  // (they label entries, consents and columns).
+  api::OrganisationList organisations();
   // Vital signs scoring medium or high and urgent messages of the caller's
   // patients (as patients()) stored after `afterSeq`, at most 500 a call.
   // Practitioners with clinical roles only; each patient's alerts read is
