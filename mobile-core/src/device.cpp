@@ -451,7 +451,7 @@ std::vector<VisitView> Device::visits(std::string_view day) {
   requireEnrolled();
   std::int64_t start = 0;
   if (day.empty()) {
-    start = floorDay(m_clock.nowMs());
+    start = floorDay(m_clock.nowMs() + m_hlc.offset());
   } else {
     const auto parsed = day.size() == 10 ? sync::parseRfc3339(std::string(day) + "T00:00:00Z") : std::nullopt;
     if (!parsed) throw std::invalid_argument("date: \"" + std::string(day) + "\" is not a day (YYYY-MM-DD)");
@@ -747,8 +747,12 @@ SyncReport Device::sync(Transport& transport, SyncClient::Options options) {
     return report;
   }
   if (report.ok) {
-    const std::int64_t cutoff = m_clock.nowMs() - historyWindowDays() * kDayMs;
-    report.summarised = m_store.summariseBefore(sync::makeHlc(cutoff, 0));
+    // The window is measured on the server's clock, the one entries' clocks
+    // are corrected to: a tablet whose own clock runs weeks ahead must not
+    // take this morning's entries for old ones.
+    const std::int64_t now = report.serverTimeMs > 0 ? report.serverTimeMs : m_clock.nowMs() + m_hlc.offset();
+    const std::int64_t cutoff = std::max<std::int64_t>(now - historyWindowDays() * kDayMs, 0);
+    report.summarised = m_store.summariseBefore(sync::makeHlc(cutoff, 0), floorDay(now));
   }
   return report;
 }

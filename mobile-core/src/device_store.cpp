@@ -1,8 +1,11 @@
 #include "hemma/mobile/device_store.hpp"
 
 #include <algorithm>
+#include <map>
+#include <vector>
 
 #include "hemma/sync/merge_rules.hpp"
+#include "hemma/sync/time_format.hpp"
 
 namespace hemma::mobile {
 
@@ -729,10 +732,25 @@ std::vector<std::pair<std::string, std::string>> DeviceStore::visitsOf(std::stri
   return result;
 }
 
-std::size_t DeviceStore::summariseBefore(std::uint64_t hlc) {
+std::size_t DeviceStore::summariseBefore(std::uint64_t hlc, std::int64_t keepVisitsFromMs) {
   return inTransaction([&] {
+    // An entry's clock says when it was recorded only as well as the
+    // recording tablet knew the time; the visit it belongs to says whether
+    // the nurse may still need it (the checklist, the doses given).
+    std::map<std::string, bool> visitOver;
+    auto isVisitOver = [&](const StoredEntry& e) {
+      const auto known = visitOver.find(e.visitId);
+      if (known != visitOver.end()) return known->second;
+      const auto status = field(e.patientId, "visit", e.visitId, "status");
+      const auto start = field(e.patientId, "visit", e.visitId, "scheduled_start");
+      const auto startMs = start ? sync::parseRfc3339(start->value) : std::nullopt;
+      const bool over = status && (status->value == "DONE" || status->value == "CANCELLED") && startMs &&
+                        *startMs < keepVisitsFromMs;
+      visitOver.emplace(e.visitId, over);
+      return over;
+    };
     // Entries older than the window whose operation the server has stored
-    // (not waiting in the outbox, not refused).
+    // (not waiting in the outbox, not refused), of no visit or of one over.
     std::vector<std::pair<StoredEntry, std::string>> old;
     {
       auto q = m_db.query(
@@ -742,6 +760,10 @@ std::size_t DeviceStore::summariseBefore(std::uint64_t hlc) {
       q.bind(1, static_cast<std::int64_t>(hlc));
       while (q.step()) old.emplace_back(readEntry(q), q.text(9));
     }
+    std::erase_if(old, [&](const auto& candidate) {
+      const StoredEntry& e = candidate.first;
+      return !e.visitId.empty() && !isVisitOver(e);
+    });
     for (const auto& [e, opId] : old) {
       m_db.query(
               "INSERT INTO history_summary(patient_id, kind, count, oldest, newest) VALUES(?1, ?2, 1, ?3, ?3) "

@@ -125,6 +125,7 @@ void SyncClient::push(SyncReport& report) {
     for (const auto& ack : acks) (ack.duplicate() ? report.duplicates : report.pushed)++;
     // After the acks, so the newest acknowledged time bounds the rewind.
     learnServerTime(response.server_time_ms());
+    if (response.server_time_ms() > 0) report.serverTimeMs = response.server_time_ms();
 
     std::vector<sync::OperationRejection> refused;
     bool skewed = false;
@@ -160,6 +161,7 @@ void SyncClient::pull(SyncReport& report) {
     }
     sync::PullResponse response = m_transport.pull(request);
     learnServerTime(response.server_time_ms());
+    if (response.server_time_ms() > 0) report.serverTimeMs = response.server_time_ms();
 
     std::vector<sync::Operation> ops(std::make_move_iterator(response.mutable_operations()->begin()),
                                      std::make_move_iterator(response.mutable_operations()->end()));

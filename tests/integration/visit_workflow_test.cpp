@@ -362,6 +362,45 @@ TEST_CASE("visit workflow: old entries are summarised on the tablet and fetched 
   for (const auto& note : karin.notes("patient-01")) CHECK(note.id() != old.id());
 }
 
+TEST_CASE("visit workflow: a tablet clock weeks ahead keeps today's visit after syncing") {
+  hemma::test::TempDir dir;
+  hemma::test::ServerProcess server(dir.file("server.db"), hemma::test::demoServerArgs());
+  // Further ahead than the history window.
+  struct AheadClock final : hemma::mobile::Clock {
+    std::int64_t nowMs() override { return hemma::mobile::SystemClock().nowMs() + 60 * kDayMs; }
+  } ahead;
+  Device karin(dir.file("karin.db"), ahead);
+  hemma::test::signIn(karin, server, "nurse-karin", "karin-tablet");
+  HttpTransport link(ServerAddress::parse(server.url()));
+  REQUIRE(karin.sync(link).ok);
+
+  // Today is the server's today, not the tablet's.
+  const auto today = karin.visits();
+  REQUIRE(std::any_of(today.begin(), today.end(),
+                      [](const auto& v) { return v.visit.id() == "patient-01-visit-1"; }));
+  karin.startVisit("patient-01-visit-1");
+  const auto answer = karin.recordTaskOutcome("patient-01-visit-1", "patient-01-act-1", Outcome::DONE);
+  const auto vitals = karin.recordVitalSigns("patient-01-visit-1", escalatingVitals());
+  REQUIRE(vitals.escalation);
+  karin.endVisit("patient-01-visit-1");
+
+  const auto report = karin.sync(link);
+  REQUIRE(report.ok);
+  CHECK(report.rejected == 0);
+  CHECK(karin.status().pending == 0);
+  const auto view = karin.visit("patient-01-visit-1");
+  CHECK(view.visit.status() == hemma::domain::Visit::DONE);
+  REQUIRE_FALSE(view.checklist.empty());
+  REQUIRE(view.checklist[0].outcome);
+  CHECK(view.checklist[0].outcome->id() == answer.id());
+  CHECK(entryOn(karin, "patient-01", "vital_signs", vitals.vitals.id()).entry.vital_signs().news2_score() == 7);
+  CHECK(entryOn(karin, "patient-01", "message", vitals.escalation->id()).entry.message().urgent());
+  for (const auto& row : karin.history("patient-01").summarised) {
+    CHECK(row.kind != "task_outcome");
+    CHECK(row.kind != "vital_signs");
+  }
+}
+
 TEST_CASE("visit workflow: hemma-device runs a visit from a script file, offline, then syncs it") {
   hemma::test::TempDir dir;
   hemma::test::ServerProcess server(dir.file("server.db"), hemma::test::demoServerArgs());

@@ -207,6 +207,30 @@ TEST_CASE("visits: today's visits of the signed-in nurse, in order, with what sh
   CHECK_THROWS_WITH(world.device.visits("2026-13-01"), Catch::Contains("date:"));
 }
 
+TEST_CASE("visits: the checklist is the nurses' activities plus the visit's own, each once") {
+  World world;
+  auto& d = world.device;
+  // A visit for the physician's review; an activity of no role.
+  std::vector<sync::Operation> ops{
+      remoteWrite(world.plan.size() + 1, "patient-01", "visit", "patient-01-visit-2", "activity_id",
+                  "patient-01-act-3"),
+      remoteWrite(world.plan.size() + 2, "patient-01", "care_plan_activity", "patient-01-act-4", "text",
+                  "Shopping")};
+  d.store().inTransaction([&] { d.store().applyRemote(ops, world.plan.size() + 2); });
+
+  const auto own = d.visit("patient-01-visit-2").checklist;
+  REQUIRE(own.size() == 3);
+  CHECK(own[0].activityId == "patient-01-act-1");
+  CHECK(own[1].activityId == "patient-01-act-2");
+  CHECK(own[2].activityId == "patient-01-act-3");
+  CHECK(own[2].responsibleRole == "PHYSICIAN");
+  // The visit's own activity is a nurse's one too: listed once.
+  const auto nurses = d.visit("patient-01-visit-1").checklist;
+  REQUIRE(nurses.size() == 2);
+  CHECK(nurses[0].activityId == "patient-01-act-1");
+  CHECK(nurses[1].activityId == "patient-01-act-2");
+}
+
 TEST_CASE("visits: start and end at the device's time; ending a visit not started is refused") {
   World world;
   CHECK_THROWS_WITH(world.device.endVisit("patient-01-visit-1"), Catch::Contains("was not started"));
@@ -470,8 +494,12 @@ TEST_CASE("visits: purging a patient deletes her entries and history summary") {
   World world;
   auto& d = world.device;
   d.sendMessage("patient-01", "Hello");
+  d.startVisit("patient-01-visit-1");
   d.recordVitalSigns("patient-01-visit-1", normalVitals());
+  d.endVisit("patient-01-visit-1");
+  d.startVisit("patient-03-visit-1");
   d.recordVitalSigns("patient-03-visit-1", normalVitals());
+  d.endVisit("patient-03-visit-1");
   CHECK(d.store().entries("patient-03").size() == 1);
   FakeServer server;
   const auto report = d.sync(server);
@@ -502,8 +530,10 @@ TEST_CASE("visits: entries older than the history window are summarised after a 
   auto high = normalVitals();
   high.respiratoryRate = 25;
   high.pulse = 135;
+  d.startVisit("patient-01-visit-1");
   const auto oldVitals = d.recordVitalSigns("patient-01-visit-1", high);  // and its escalation
   d.writeNote("patient-01", "patient-01-visit-1", "Old note");
+  d.endVisit("patient-01-visit-1");
   world.clock.m_now += kDayMs;
   d.recordVitalSigns("patient-01-visit-1", normalVitals());
   d.writeNote("patient-03", "", "Other patient");
@@ -581,6 +611,138 @@ TEST_CASE("visits: entries older than the history window are summarised after a 
 
   d.setHistoryWindowDays(90);
   CHECK(d.historyWindowDays() == 90);
+}
+
+// Today's visit at patient-01, recorded in full: started, both checklist
+// answers, the dose given, ended.
+void recordWholeVisit(mobile::Device& d) {
+  d.startVisit("patient-01-visit-1");
+  d.recordTaskOutcome("patient-01-visit-1", "patient-01-act-1", Outcome::DONE);
+  d.recordTaskOutcome("patient-01-visit-1", "patient-01-act-2", Outcome::DONE);
+  d.recordMedication("patient-01-visit-1", "patient-01-med-1", true);
+  d.endVisit("patient-01-visit-1");
+}
+
+void checkVisitHeld(mobile::Device& d) {
+  const auto view = d.visit("patient-01-visit-1");
+  CHECK(view.visit.status() == domain::Visit::DONE);
+  REQUIRE(view.checklist.size() == 2);
+  CHECK(view.checklist[0].outcome);
+  CHECK(view.checklist[1].outcome);
+  const auto doses = d.store().visitEntries("patient-01-visit-1", "medication_administration");
+  REQUIRE(doses.size() == 1);
+  CHECK(doses[0].entry.medication_administration().given());
+}
+
+TEST_CASE("history window: a tablet clock weeks ahead keeps today's visit and messages") {
+  World world;
+  auto& d = world.device;
+  world.clock.m_now = kMorning + 60 * kDayMs;  // further ahead than the window
+  recordWholeVisit(d);
+  d.sendMessage("patient-01", "Dressing changed, wound looks clean");
+  // As the real server does: every operation is refused once as too far
+  // ahead, stamped again on the corrected clock and sent again.
+  FakeServer server;
+  server.serverTimeMs = kMorning + 3600 * 1000;
+  for (const auto& op : d.store().outbox(100)) server.skewed.push_back(op.id());
+  auto report = d.sync(server);
+  REQUIRE(report.ok);
+  CHECK(report.serverTimeMs == server.serverTimeMs);
+  CHECK(d.status().pending == 0);
+  CHECK(report.summarised == 0);
+  checkVisitHeld(d);
+  CHECK(d.messages("patient-01").size() == 1);
+  CHECK(d.history("patient-01").summarised.empty());
+  // Today is the server's today, not the tablet's.
+  CHECK(d.visits().size() == 2);
+
+  // Recorded after the offset is known, stamped on the corrected clock.
+  d.writeNote("patient-01", "", "Called the pharmacy");
+  report = d.sync(server);
+  REQUIRE(report.ok);
+  CHECK(report.summarised == 0);
+  CHECK(d.notes("patient-01").size() == 1);
+
+  // A month later by the server's clock, all of it is old: summarised.
+  world.clock.m_now += 31 * kDayMs;
+  server.serverTimeMs += 31 * kDayMs;
+  report = d.sync(server);
+  REQUIRE(report.ok);
+  CHECK(report.summarised == 5);
+  CHECK(d.store().visitEntries("patient-01-visit-1", "medication_administration").empty());
+  CHECK(d.messages("patient-01").empty());
+  CHECK(d.notes("patient-01").empty());
+}
+
+TEST_CASE("history window: a tablet clock weeks behind keeps today's finished visit") {
+  World world;
+  auto& d = world.device;
+  world.clock.m_now = kMorning - 60 * kDayMs;
+  d.recordTaskOutcome("patient-01-visit-1", "patient-01-act-1", Outcome::DONE);
+  d.recordTaskOutcome("patient-01-visit-1", "patient-01-act-2", Outcome::DONE);
+  d.recordMedication("patient-01-visit-1", "patient-01-med-1", true);
+  // The visit is marked done on the server (by the coordinator).
+  FakeServer server;
+  server.serverTimeMs = kMorning + 3600 * 1000;
+  sync::PullResponse page;
+  *page.add_operations() =
+      remoteWrite(world.plan.size() + 1, "patient-01", "visit", "patient-01-visit-1", "status", "DONE");
+  page.set_next_cursor(world.plan.size() + 1);
+  server.pages.push_back(page);
+  const auto report = d.sync(server);
+  REQUIRE(report.ok);
+  CHECK(d.status().pending == 0);
+  // The entries' clocks say two months ago, older than the window; the
+  // visit is today's.
+  const auto answers = d.store().visitEntries("patient-01-visit-1", "task_outcome");
+  REQUIRE(answers.size() == 2);
+  CHECK(sync::hlcMillis(answers[0].hlc) < kMorning - 30 * kDayMs);
+  CHECK(report.summarised == 0);
+  checkVisitHeld(d);
+
+  // Once the day is over, the finished visit's old entries go.
+  world.clock.m_now += kDayMs;
+  server.serverTimeMs += kDayMs;
+  REQUIRE(d.sync(server).summarised == 3);
+  CHECK(d.store().visitEntries("patient-01-visit-1", "task_outcome").empty());
+}
+
+TEST_CASE("history window: entries of a visit not finished stay however old they are") {
+  World world;
+  auto& d = world.device;
+  d.startVisit("patient-01-visit-1");
+  d.recordTaskOutcome("patient-01-visit-1", "patient-01-act-1", Outcome::DONE);
+  d.recordMedication("patient-01-visit-1", "patient-01-med-1", true);
+  d.sendMessage("patient-01", "Hello");
+  FakeServer server;
+  REQUIRE(d.sync(server).ok);
+
+  world.clock.m_now += 40 * kDayMs;
+  auto report = d.sync(server);
+  REQUIRE(report.ok);
+  CHECK(report.summarised == 1);  // the message, of no visit
+  CHECK(d.messages("patient-01").empty());
+  CHECK(d.visit("patient-01-visit-1").checklist[0].outcome);
+  CHECK(d.store().visitEntries("patient-01-visit-1", "medication_administration").size() == 1);
+
+  // Cancelled later: then they follow the window.
+  d.writeField("patient-01", "visit", "patient-01-visit-1", "status", "CANCELLED");
+  report = d.sync(server);
+  REQUIRE(report.ok);
+  CHECK(report.summarised == 2);
+  CHECK_FALSE(d.visit("patient-01-visit-1").checklist[0].outcome);
+}
+
+TEST_CASE("history window: a tablet clock near 1970 without a server time summarises nothing") {
+  World world;
+  auto& d = world.device;
+  world.clock.m_now = 1000;
+  d.sendMessage("patient-01", "Hello");
+  FakeServer server;  // gives no server time
+  const auto report = d.sync(server);
+  REQUIRE(report.ok);
+  CHECK(report.summarised == 0);
+  CHECK(d.messages("patient-01").size() == 1);
 }
 
 TEST_CASE("visits: offline unlock with the password of the online sign-in; locked after repeated failures") {

@@ -128,7 +128,8 @@ class Device {
 
   // The nurse's visits (nurse_id = the signed-in user) whose scheduled_start
   // falls on `day` ("YYYY-MM-DD", a UTC day; empty = today by the device's
-  // clock, in UTC), ordered by scheduled_start, each with the patient's
+  // clock corrected by the offset learned from the server, in UTC), ordered
+  // by scheduled_start, each with the patient's
   // name, address, access notes and the visit's checklist. Offline.
   std::vector<VisitView> visits(std::string_view day = {});
   VisitView visit(std::string_view visitId);
@@ -180,8 +181,11 @@ class Device {
   std::vector<domain::Message> messages(std::string_view patientId);
 
   // History window: append entries older than this many days (by their
-  // clock) are summarised after each successful sync and deleted here.
-  // Default 30; 1 to 3650. Stored in the database.
+  // clock, against the server's time of the sync, never the tablet's own
+  // clock) are summarised after each successful sync and deleted here. An
+  // entry recorded at a visit is kept until the visit is DONE or CANCELLED
+  // and was scheduled before today. Default 30; 1 to 3650. Stored in the
+  // database.
   void setHistoryWindowDays(int days);
   int historyWindowDays();
   static constexpr int kDefaultHistoryWindowDays = 30;

@@ -174,11 +174,14 @@ class DeviceStore {
   // History window. Summarises and deletes the append entries stamped
   // before `hlc` that the server has stored (never one still in the outbox
   // or rejected): their operations and entries go, the per-patient, per-kind
-  // counts and times (and the newest NEWS2) stay. Fields, sets and conflicts
-  // are untouched, and so is the pull cursor, so the server does not send
-  // them again; if it does (a backfill) they are not stored again. One
-  // transaction. Returns how many entries were summarised.
-  std::size_t summariseBefore(std::uint64_t hlc);
+  // counts and times (and the newest NEWS2) stay. An entry recorded at a
+  // visit stays until that visit is DONE or CANCELLED and its
+  // scheduled_start is before `keepVisitsFromMs` (the start of today): a
+  // visit whose status or start is unknown here keeps its entries. Fields,
+  // sets and conflicts are untouched, and so is the pull cursor, so the
+  // server does not send them again; if it does (a backfill) they are not
+  // stored again. One transaction. Returns how many entries were summarised.
+  std::size_t summariseBefore(std::uint64_t hlc, std::int64_t keepVisitsFromMs);
   std::vector<HistorySummaryRow> historySummary(std::string_view patientId);
   // The newest summarised vital signs that had a NEWS2 score.
   std::optional<domain::VitalSigns> summarisedNews2(std::string_view patientId);

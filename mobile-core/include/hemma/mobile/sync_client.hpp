@@ -29,6 +29,7 @@ struct SyncReport {
   std::size_t purged = 0;      // patients deleted from the device (they left the user's scope)
   std::size_t summarised = 0;  // entries older than the history window summarised (Device::sync)
   bool wiped = false;          // the device was revoked: all its data is deleted, it syncs no more
+  std::int64_t serverTimeMs = 0;  // the server's clock at the last answer of the run, 0 if it gave none
   int attempts = 0;            // rounds tried, 1 when the first one succeeded
   std::string error;           // why the run stopped, when !ok
 };
