@@ -1,8 +1,49 @@
 #include "hemma/server/access_policy.hpp"
 
+#include <array>
+
 namespace hemma::server {
 
 namespace {
+
+// Who may change each field from a tablet: the same rules as the web's
+// calls (PUT plan needs EditPlan, PUT visits ScheduleVisit, ...). A test
+// checks that every merge rule has a row here.
+constexpr std::array kFieldAccess{
+    // The record's facts and the visit as the nurse carries it out.
+    FieldAccess{"patient", "name", Action::SyncPatient},
+    FieldAccess{"patient", "address", Action::SyncPatient},
+    FieldAccess{"patient", "access_notes", Action::SyncPatient},
+    FieldAccess{"patient", "preferred_language", Action::SyncPatient},
+    FieldAccess{"visit", "status", Action::SyncPatient},
+    FieldAccess{"visit", "started_at", Action::SyncPatient},
+    FieldAccess{"visit", "ended_at", Action::SyncPatient},
+    FieldAccess{"visit", "completed_tasks", Action::SyncPatient},
+    // Who goes when, and for what: the coordinator's schedule.
+    FieldAccess{"visit", "scheduled_start", Action::ScheduleVisit},
+    FieldAccess{"visit", "nurse_id", Action::ScheduleVisit},
+    FieldAccess{"visit", "activity_id", Action::ScheduleVisit},
+    // The plan and its medications: a nurse proposes, a coordinator edits
+    // and a physician's signature writes them on the server.
+    FieldAccess{"care_plan_goal", "text", Action::EditPlan},
+    FieldAccess{"care_plan_activity", "text", Action::EditPlan},
+    FieldAccess{"care_plan_activity", "frequency", Action::EditPlan},
+    FieldAccess{"care_plan_activity", "responsible_organisation_id", Action::EditPlan},
+    FieldAccess{"care_plan_activity", "responsible_role", Action::EditPlan},
+    FieldAccess{"care_plan", "spo2_scale_2", Action::EditPlan},
+    FieldAccess{"medication", "name", Action::EditPlan},
+    FieldAccess{"medication", "dose", Action::EditPlan},
+    FieldAccess{"medication", "frequency", Action::EditPlan},
+    FieldAccess{"care_team", "members", Action::ManageCareTeam},
+    // Entries written during a visit.
+    FieldAccess{"visit_note", "", Action::SyncPatient},
+    FieldAccess{"observation", "", Action::SyncPatient},
+    FieldAccess{"medication_administration", "", Action::SyncPatient},
+    FieldAccess{"vital_signs", "", Action::SyncPatient},
+    FieldAccess{"task_outcome", "", Action::SyncPatient},
+    FieldAccess{"message", "", Action::SyncPatient},
+    FieldAccess{"proposed_change", "", Action::ProposeChange},
+};
 
 using domain::Role;
 
@@ -59,6 +100,15 @@ const char* actionName(Action action) {
     case Action::ReadSchedule: return "schedule.read";
   }
   return "unknown";
+}
+
+std::span<const FieldAccess> fieldAccessRules() { return kFieldAccess; }
+
+std::optional<Action> actionForField(std::string_view entityType, std::string_view field) {
+  for (const FieldAccess& rule : kFieldAccess) {
+    if (rule.entityType == entityType && rule.field == field) return rule.action;
+  }
+  return std::nullopt;
 }
 
 Decision decide(const api::Principal& caller, Action action, const std::string& patientId, const CareContext& context,

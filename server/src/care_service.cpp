@@ -723,18 +723,25 @@ sync::PushResponse CareService::push(const api::Principal& caller, const sync::P
   std::map<std::pair<std::string, Action>, Decision> decisions;
   auto allowed = [&](const sync::Operation& op) -> std::optional<std::string> {
     if (op.author_id() != caller.user_id()) return "author_id: " + op.author_id() + " is not this device's user";
-    // The same rules as the web: a tablet may not edit the plan or the team
-    // unless its user's role may.
-    Action action = Action::SyncPatient;
-    if (op.has_write() && !op.write().resolves_conflict_id().empty()) {
+    // The same rules as the web, field by field (fieldAccessRules()): a
+    // tablet may not edit the plan, its medications, the schedule or the
+    // team unless its user's role may.
+    std::string field;
+    if (op.has_write()) field = op.write().field();
+    if (op.has_set_add()) field = op.set_add().set();
+    if (op.has_set_remove()) field = op.set_remove().set();
+    const std::string name = op.entity_type() + (field.empty() ? "" : "." + field);
+    const std::string where =
+        op.has_write() ? "write.field: " : op.has_append() ? "entity_type: " : op.has_set_add() ? "set_add.set: "
+                                                                                               : "set_remove.set: ";
+    const auto needed = actionForField(op.entity_type(), field);
+    if (!needed) return where + name + ": no access rule; tablets may not change it";
+    Action action = *needed;
+    // Resolving a conflict the server recorded is the resolver's call, as on
+    // the web; any other write names its field's rule.
+    if (op.has_write() && !op.write().resolves_conflict_id().empty() &&
+        m_log.conflict(op.write().resolves_conflict_id())) {
       action = Action::ResolveConflict;
-    } else if (op.entity_type() == "proposed_change") {
-      action = Action::ProposeChange;
-    } else if (op.entity_type() == "care_plan_goal" || op.entity_type() == "care_plan_activity" ||
-               op.entity_type() == "care_plan") {
-      action = Action::EditPlan;
-    } else if (op.entity_type() == "care_team") {
-      action = Action::ManageCareTeam;
     }
     const auto key = std::make_pair(op.patient_id(), action);
     auto it = decisions.find(key);
@@ -743,8 +750,8 @@ sync::PushResponse CareService::push(const api::Principal& caller, const sync::P
                .first;
     }
     if (!it->second.allowed) {
-      return (action == Action::SyncPatient ? "patient_id: " : std::string(actionName(action)) + ": ") +
-             it->second.reason;
+      if (action == Action::SyncPatient) return "patient_id: " + it->second.reason;
+      return where + name + " needs " + actionName(action) + ": " + it->second.reason;
     }
     return std::nullopt;
   };

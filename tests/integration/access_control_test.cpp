@@ -230,20 +230,21 @@ class World {
     setup("coordinator-lena", "POST", "/api/v1/patients/" + patient + "/care-team", olleMembership(patient));
   }
 
-  // An open sync conflict of `patient`: nurse-olle's and coordinator-lena's
-  // tablets change the same dose concurrently. Reused until resolved.
+  // An open sync conflict of `patient`: two tablets of coordinator-lena (the
+  // plan's editor; a nurse's tablet may not write doses) change the same
+  // dose concurrently. Reused until resolved.
   std::string openConflict(const std::string& patient) {
     auto& id = m_openConflict[patient];
     if (!id.empty()) return id;
     if (!m_tablets) m_tablets = std::make_unique<Tablets>(m_dir, m_server);
     Tablets& t = *m_tablets;
     const std::string n = std::to_string(++m_conflicts);
-    REQUIRE(t.olle.sync(t.olleLink).ok);
+    REQUIRE(t.office.sync(t.officeLink).ok);
     REQUIRE(t.lena.sync(t.lenaLink).ok);
-    t.olle.writeField(patient, "medication", "med-acl", "dose", n + " mg");
+    t.office.writeField(patient, "medication", "med-acl", "dose", n + " mg");
     t.lena.writeField(patient, "medication", "med-acl", "dose", n + ".5 mg");
-    const auto first = t.olle.sync(t.olleLink);
-    INFO("olle's tablet: " << first.error);
+    const auto first = t.office.sync(t.officeLink);
+    INFO("the office tablet: " << first.error);
     REQUIRE(first.ok);
     const auto second = t.lena.sync(t.lenaLink);
     INFO("lena's tablet: " << second.error);
@@ -260,21 +261,21 @@ class World {
  private:
   struct Tablets {
     Tablets(const test::TempDir& dir, const test::ServerProcess& server)
-        : olle(dir.file("tablet-olle.db"), clock),
+        : office(dir.file("tablet-office.db"), clock),
           lena(dir.file("tablet-lena.db"), clock),
-          olleLink(mobile::ServerAddress::parse(server.url())),
+          officeLink(mobile::ServerAddress::parse(server.url())),
           lenaLink(mobile::ServerAddress::parse(server.url())) {
-      test::signIn(olle, server, "nurse-olle", "tablet-olle");
+      test::signIn(office, server, "coordinator-lena", "tablet-office");
       test::signIn(lena, server, "coordinator-lena", "tablet-lena");
       // A common starting value, so the next edits are concurrent ones.
-      for (const auto& patient : kPatients) olle.writeField(patient, "medication", "med-acl", "dose", "1 mg");
-      REQUIRE(olle.sync(olleLink).ok);
+      for (const auto& patient : kPatients) office.writeField(patient, "medication", "med-acl", "dose", "1 mg");
+      REQUIRE(office.sync(officeLink).ok);
       REQUIRE(lena.sync(lenaLink).ok);
     }
     mobile::SystemClock clock;
-    mobile::Device olle;
+    mobile::Device office;
     mobile::Device lena;
-    mobile::HttpTransport olleLink;
+    mobile::HttpTransport officeLink;
     mobile::HttpTransport lenaLink;
   };
 

@@ -1,6 +1,8 @@
-// Two tablets edit the same medication dose offline. The server keeps both
-// values as a conflict record, lists it, and a physician's resolution syncs
-// back to the tablets, which then drop their "merged" marker.
+// Two tablets edit the same medication dose offline: those of patient-01's
+// two plan editors (its home coordinator Lena, and Rolf of the region, whom
+// she adds to the care team). The server keeps both values as a conflict
+// record, lists it, and a physician's resolution syncs back to the tablets,
+// which then drop their "merged" marker.
 
 #include <Poco/Net/HTTPClientSession.h>
 #include <Poco/Net/HTTPRequest.h>
@@ -60,10 +62,11 @@ TEST_CASE("concurrent dose edits raise a reviewable conflict; the resolution syn
   test::TempDir dir;
   test::ServerProcess server(dir.file("server.db"), test::demoServerArgs());
   mobile::SystemClock clock;
+  test::addToCareTeam(server, "patient-01", "coordinator-rolf");
   mobile::Device anna(dir.file("anna.db"), clock);
-  test::signIn(anna, server, "nurse-karin", "tablet-anna");
+  test::signIn(anna, server, "coordinator-lena", "tablet-anna");
   mobile::Device bo(dir.file("bo.db"), clock);
-  test::signIn(bo, server, "nurse-olle", "tablet-bo");
+  test::signIn(bo, server, "coordinator-rolf", "tablet-bo");
   mobile::HttpTransport annaLink(mobile::ServerAddress::parse(server.url()));
   mobile::HttpTransport boLink(mobile::ServerAddress::parse(server.url()));
 
@@ -98,9 +101,9 @@ TEST_CASE("concurrent dose edits raise a reviewable conflict; the resolution syn
   REQUIRE(open.conflicts_size() == 1);
   const auto& conflict = open.conflicts(0);
   CHECK(conflict.overwritten().value() == "2.5 mg");
-  CHECK(conflict.overwritten().author_id() == "nurse-karin");
+  CHECK(conflict.overwritten().author_id() == "coordinator-lena");
   CHECK(conflict.kept().value() == "10 mg");
-  CHECK(conflict.kept().author_id() == "nurse-olle");
+  CHECK(conflict.kept().author_id() == "coordinator-rolf");
   CHECK(conflict.id() == anna.conflicts()[0].id());
   CHECK(listConflicts(server.port(), "?patient=patient-04").conflicts_size() == 0);
 
@@ -140,10 +143,11 @@ TEST_CASE("sequential edits of a review field raise no conflict, and unknown fie
   test::TempDir dir;
   test::ServerProcess server(dir.file("server.db"), test::demoServerArgs());
   mobile::SystemClock clock;
+  test::addToCareTeam(server, "patient-01", "coordinator-rolf");
   mobile::Device anna(dir.file("anna.db"), clock);
-  test::signIn(anna, server, "nurse-karin", "tablet-anna");
+  test::signIn(anna, server, "coordinator-lena", "tablet-anna");
   mobile::Device bo(dir.file("bo.db"), clock);
-  test::signIn(bo, server, "nurse-olle", "tablet-bo");
+  test::signIn(bo, server, "coordinator-rolf", "tablet-bo");
   mobile::HttpTransport annaLink(mobile::ServerAddress::parse(server.url()));
   mobile::HttpTransport boLink(mobile::ServerAddress::parse(server.url()));
 

@@ -177,11 +177,17 @@ TEST_CASE("leaving a care team purges the patient; a pending note on it ends in 
   REQUIRE(karin.sync().ok);
   REQUIRE(olle.sync().ok);
 
-  // A note and a conflict of patient-01 on Olle's tablet.
+  // A note and a conflict of patient-01 on Olle's tablet: the dose, edited
+  // concurrently by the patient's two plan editors.
+  test::addToCareTeam(server, "patient-01", "coordinator-rolf");
+  Tablet lenaTablet(dir, server, clock, "coordinator-lena", "tablet-lena");
+  Tablet rolfTablet(dir, server, clock, "coordinator-rolf", "tablet-rolf");
   karin.device.writeNote("patient-01", "", "Karin's note");
-  karin.device.writeField("patient-01", "medication", "med-1", "dose", "5 mg");
-  olle.device.writeField("patient-01", "medication", "med-1", "dose", "10 mg");
+  lenaTablet.device.writeField("patient-01", "medication", "med-1", "dose", "5 mg");
+  rolfTablet.device.writeField("patient-01", "medication", "med-1", "dose", "10 mg");
   REQUIRE(karin.sync().ok);
+  REQUIRE(lenaTablet.sync().ok);
+  REQUIRE(rolfTablet.sync().ok);
   REQUIRE(olle.sync().ok);
   REQUIRE(olle.device.notes("patient-01").size() == 1);
   REQUIRE_FALSE(olle.device.conflicts("patient-01").empty());

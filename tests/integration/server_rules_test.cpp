@@ -34,33 +34,46 @@ TEST_CASE("a tablet may resolve only a conflict of the field it writes, and may 
   test::TempDir dir;
   test::ServerProcess server(dir.file("server.db"), test::demoServerArgs());
   mobile::SystemClock clock;
-  mobile::Device karin(dir.file("karin.db"), clock);
-  test::signIn(karin, server, "nurse-karin", "tablet-karin");
+  test::addToCareTeam(server, "patient-01", "coordinator-rolf");
+  mobile::Device lena(dir.file("lena.db"), clock);
+  test::signIn(lena, server, "coordinator-lena", "tablet-lena");
+  mobile::Device rolf(dir.file("rolf.db"), clock);
+  test::signIn(rolf, server, "coordinator-rolf", "tablet-rolf");
   mobile::Device olle(dir.file("olle.db"), clock);
   test::signIn(olle, server, "nurse-olle", "tablet-olle");
-  mobile::HttpTransport karinLink(mobile::ServerAddress::parse(server.url()));
+  mobile::HttpTransport lenaLink(mobile::ServerAddress::parse(server.url()));
+  mobile::HttpTransport rolfLink(mobile::ServerAddress::parse(server.url()));
   mobile::HttpTransport olleLink(mobile::ServerAddress::parse(server.url()));
 
-  // A real conflict on patient-01's dose.
-  karin.writeField("patient-01", "medication", "med-1", "dose", "5 mg");
-  REQUIRE(karin.sync(karinLink).ok);
-  REQUIRE(olle.sync(olleLink).ok);
-  karin.writeField("patient-01", "medication", "med-1", "dose", "2.5 mg");
-  olle.writeField("patient-01", "medication", "med-1", "dose", "10 mg");
-  REQUIRE(karin.sync(karinLink).ok);
+  // A real conflict on patient-01's dose, between its two plan editors.
+  lena.writeField("patient-01", "medication", "med-1", "dose", "5 mg");
+  REQUIRE(lena.sync(lenaLink).ok);
+  REQUIRE(rolf.sync(rolfLink).ok);
+  lena.writeField("patient-01", "medication", "med-1", "dose", "2.5 mg");
+  rolf.writeField("patient-01", "medication", "med-1", "dose", "10 mg");
+  REQUIRE(lena.sync(lenaLink).ok);
+  REQUIRE(rolf.sync(rolfLink).ok);
   REQUIRE(olle.sync(olleLink).ok);
   REQUIRE(olle.conflicts("patient-01").size() == 1);
   const std::string conflictId = olle.conflicts("patient-01")[0].id();
 
   // Olle writes another patient's dose claiming to resolve patient-01's
   // conflict: refused by id, and the conflict stays open.
-  sync::Operation sneaky = olle.writeField("patient-02", "medication", "med-9", "dose", "1 mg");
+  sync::Operation sneaky;
+  sneaky.set_id("tablet-olle:9001");
+  sneaky.set_author_id("nurse-olle");
+  sneaky.set_device_id("tablet-olle");
+  sneaky.set_hlc(olle.conflicts("patient-01")[0].kept().hlc() + 1);
+  sneaky.set_patient_id("patient-02");
+  sneaky.set_entity_type("medication");
+  sneaky.set_entity_id("med-9");
+  sneaky.set_recorded_at("2026-01-01T00:00:00Z");
+  sneaky.mutable_write()->set_field("dose");
+  sneaky.mutable_write()->set_value("1 mg");
+  sneaky.mutable_write()->set_resolves_conflict_id(conflictId);
   sync::PushRequest push;
   push.set_protocol_version(sync::kProtocolVersion);
   push.set_device_id("tablet-olle");
-  sneaky.set_id("tablet-olle:9001");
-  sneaky.set_entity_id("med-9");
-  sneaky.mutable_write()->set_resolves_conflict_id(conflictId);
   *push.add_operations() = sneaky;
   // And a nurse's tablet writing the plan directly.
   sync::Operation planEdit = sneaky;

@@ -7,7 +7,10 @@
 
 #include <catch2/catch.hpp>
 #include <chrono>
+#include <map>
 #include <set>
+#include <string>
+#include <vector>
 
 #include "hemma/api.pb.h"
 #include "hemma/mobile/device.hpp"
@@ -482,3 +485,94 @@ TEST_CASE("a visit on the real device core reaches the physician: alert, escalat
   }
   CHECK(replied);
 }
+
+// Regressions of a review of what tablets may push.
+
+namespace {
+
+sync::Operation fieldWrite(Tablet& tablet, const std::string& patient, const std::string& entityType,
+                           const std::string& entityId, const std::string& field, const std::string& value) {
+  sync::Operation op = tablet.operation(patient, entityType, entityId);
+  op.mutable_write()->set_field(field);
+  op.mutable_write()->set_value(value);
+  return op;
+}
+
+}  // namespace
+
+TEST_CASE("a nurse's tablet may not write medications or reschedule visits; it may carry out its visit") {
+  test::TempDir dir;
+  test::ServerProcess server(dir.file("server.db"), test::demoServerArgs());
+  const int port = server.port();
+  Tablet karin(dir, server, "nurse-karin", "tablet-karin");
+  Tablet lena(dir, server, "coordinator-lena", "tablet-lena");
+  const std::string sara = test::login(port, "physician-sara");
+  const auto before = test::parsed<api::PatientRecord>(call(port, "GET", "/api/v1/patients/patient-01", sara).body);
+  REQUIRE(before.plan().medications_size() == 1);
+  REQUIRE(before.visits_size() >= 1);
+
+  const std::string visit = "patient-01-visit-1";
+  const std::vector<sync::Operation> refused = {
+      fieldWrite(karin, "patient-01", "medication", "patient-01-med-1", "name", "Warfarin"),
+      fieldWrite(karin, "patient-01", "medication", "patient-01-med-1", "dose", "500 mg"),
+      fieldWrite(karin, "patient-01", "medication", "patient-01-med-1", "frequency", "hourly"),
+      fieldWrite(karin, "patient-01", "visit", visit, "nurse_id", "nurse-olle"),
+      fieldWrite(karin, "patient-01", "visit", visit, "scheduled_start", "2030-01-01T08:00:00Z"),
+      fieldWrite(karin, "patient-01", "visit", visit, "activity_id", "patient-01-act-3"),
+  };
+  const char* needs[] = {"write.field: medication.name needs plan.edit",
+                         "write.field: medication.dose needs plan.edit",
+                         "write.field: medication.frequency needs plan.edit",
+                         "write.field: visit.nurse_id needs visit.schedule",
+                         "write.field: visit.scheduled_start needs visit.schedule",
+                         "write.field: visit.activity_id needs visit.schedule"};
+  auto response = karin.push(refused);
+  INFO(response.DebugString());
+  CHECK(response.acks_size() == 0);
+  REQUIRE(response.rejections_size() == static_cast<int>(refused.size()));
+  for (std::size_t i = 0; i < refused.size(); ++i) {
+    CHECK(response.rejections(static_cast<int>(i)).code() == sync::OperationRejection::FORBIDDEN);
+    CHECK_THAT(response.rejections(static_cast<int>(i)).reason(),
+               Catch::Contains(needs[i]) && Catch::Contains("not allowed for the role NURSE"));
+  }
+  const auto after = test::parsed<api::PatientRecord>(call(port, "GET", "/api/v1/patients/patient-01", sara).body);
+  CHECK(after.plan().medications(0).SerializeAsString() == before.plan().medications(0).SerializeAsString());
+  CHECK(after.visits(0).SerializeAsString() == before.visits(0).SerializeAsString());
+
+  // A resolution naming an earlier write of the dose, with no conflict
+  // recorded, is a plain write of the dose: refused as well.
+  REQUIRE(karin.device.sync(karin.link).ok);
+  const auto dose = karin.device.field("patient-01", "medication", "patient-01-med-1", "dose");
+  REQUIRE(dose);
+  sync::Operation fakeResolution =
+      fieldWrite(karin, "patient-01", "medication", "patient-01-med-1", "dose", "500 mg");
+  fakeResolution.mutable_write()->set_resolves_conflict_id("conflict:" + dose->opId);
+  response = karin.push({fakeResolution});
+  REQUIRE(response.rejections_size() == 1);
+  CHECK(response.rejections(0).code() == sync::OperationRejection::FORBIDDEN);
+  CHECK_THAT(response.rejections(0).reason(), Catch::Contains("medication.dose needs plan.edit"));
+
+  // What the visit itself needs is the nurse's: its status and times, the
+  // tasks done, the patient's facts, the entries.
+  sync::Operation task = karin.operation("patient-01", "visit", visit);
+  task.mutable_set_add()->set_set("completed_tasks");
+  task.mutable_set_add()->set_element("patient-01-act-1");
+  response = karin.push({fieldWrite(karin, "patient-01", "visit", visit, "status", "IN_PROGRESS"),
+                         fieldWrite(karin, "patient-01", "visit", visit, "started_at", "2026-01-01T08:00:00Z"),
+                         fieldWrite(karin, "patient-01", "patient", "patient-01", "access_notes", "Dog in the hall"),
+                         task});
+  INFO(response.DebugString());
+  CHECK(response.acks_size() == 4);
+
+  // The home coordinator's tablet may reschedule and edit the medication.
+  response = lena.push({fieldWrite(lena, "patient-01", "visit", visit, "nurse_id", "nurse-olle"),
+                        fieldWrite(lena, "patient-01", "medication", "patient-01-med-1", "dose", "25 mg")});
+  INFO(response.DebugString());
+  CHECK(response.acks_size() == 2);
+  const auto edited = test::parsed<api::PatientRecord>(call(port, "GET", "/api/v1/patients/patient-01", sara).body);
+  CHECK(edited.plan().medications(0).dose() == "25 mg");
+  bool reassigned = false;
+  for (const auto& v : edited.visits()) reassigned = reassigned || (v.id() == visit && v.nurse_id() == "nurse-olle");
+  CHECK(reassigned);
+}
+

@@ -421,9 +421,9 @@ TEST_CASE("visit workflow: hemma-device runs a visit from a script file, offline
            "start patient-03-visit-1\n"
            "task patient-03-visit-1 patient-03-act-1 refused --reason \"Wants it after breakfast\"\n"
            "vitals patient-03-visit-1 --rr 25 --spo2 93 --air --sbp 118 --pulse 112 --avpu A --temp 38.4\n"
-           "set-field patient-03 medication patient-03-med-cli dose '10 mg'   # the plan's dose, from the tablet\n"
-           "med patient-03-visit-1 patient-03-med-cli given\n"
-           "med patient-03-visit-1 patient-03-med-cli not-given --reason 'Patient asleep'\n"
+           "set-field patient-03 patient patient-03 access_notes 'Key with the neighbour'   # a fact of the home\n"
+           "med patient-03-visit-1 patient-03-med-1 given\n"
+           "med patient-03-visit-1 patient-03-med-1 not-given --reason 'Patient asleep'\n"
            "note patient-03 'Short of breath, physician alerted' --visit patient-03-visit-1\n"
            "propose patient-03 care_plan_activity patient-03-act-2 frequency \"twice daily\" --reason \"NEWS2 rising\"\n"
            "message patient-03 \"Please call me about the breathing\"\n"
@@ -436,7 +436,7 @@ TEST_CASE("visit workflow: hemma-device runs a visit from a script file, offline
   CHECK_THAT(run.output, Catch::Contains("Cecilia") && Catch::Contains("access:"));
   CHECK_THAT(run.output, Catch::Contains("NEWS2: 8, risk high"));
   CHECK_THAT(run.output, Catch::Contains("ESCALATED: urgent message to the responsible physician"));
-  CHECK_THAT(run.output, Catch::Contains("patient-03-med-cli given, 10 mg"));
+  CHECK_THAT(run.output, Catch::Contains("patient-03-med-1 given, 50 mg"));  // the demo plan's Metoprolol
   CHECK_THAT(run.output, Catch::Contains("2 message(s)"));
 
   // A failing line stops the script and is named; later lines do not run.

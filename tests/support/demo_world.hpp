@@ -19,4 +19,11 @@ std::vector<std::string> demoServerArgs();
 api::Principal signIn(mobile::Device& device, const ServerProcess& server, const std::string& username,
                       const std::string& deviceId);
 
+// `coordinator` (the patient's home coordinator) adds `practitionerId` to
+// the patient's care team over REST, as on the web. Adding coordinator-rolf
+// to patient-01's team gives patient-01 a second plan editor, so two tablets
+// may edit its plan concurrently. Throws if the server refuses.
+void addToCareTeam(const ServerProcess& server, const std::string& patientId, const std::string& practitionerId,
+                   const std::string& coordinator = "coordinator-lena");
+
 }  // namespace hemma::test

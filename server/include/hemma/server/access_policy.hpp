@@ -22,7 +22,10 @@
 // - The schedule and board: a coordinator also sees the visits of patients
 //   whose care team includes someone of their organisation (with consent).
 
+#include <optional>
+#include <span>
 #include <string>
+#include <string_view>
 
 #include "hemma/api.pb.h"
 
@@ -46,6 +49,23 @@ enum class Action {
 };
 
 const char* actionName(Action action);
+
+// What a tablet's change of one field needs: a row per (entity type, field)
+// of the merge rules (sync/src/merge_rules.cpp), with the same key: the
+// field's name for writes, the set's name for set changes, "" for
+// append-only entries. Deny by default: a field without a row is refused.
+struct FieldAccess {
+  std::string_view entityType;
+  std::string_view field;
+  Action action;
+};
+
+// The whole table, in declaration order.
+std::span<const FieldAccess> fieldAccessRules();
+
+// The action a change of `entityType`.`field` needs, or nullopt when no row
+// names the pair (the change is refused).
+std::optional<Action> actionForField(std::string_view entityType, std::string_view field);
 
 // What the server knows of the patient relative to the caller.
 struct CareContext {
