@@ -7,6 +7,7 @@
 #include <set>
 
 #include "hemma/sync/merge_rules.hpp"
+#include "hemma/sync/operation.hpp"
 #include "hemma/sync/protocol.hpp"
 #include "hemma/sync/time_format.hpp"
 
@@ -594,6 +595,7 @@ api::PlanChangeProposal CareService::propose(const api::Principal& caller, const
   const auto current = m_log.field({patientId, type, proposal.entity_id(), proposal.field()});
   change.set_base_hlc(current ? current->hlc : 0);
   change.set_proposed_at(sync::formatRfc3339(nowMs));
+  if (auto problem = sync::checkProposedChange("", change)) throw BadRequest(*problem);
   const std::string id = change.id();
   m_sync.appendEntry("proposed_change", id, caller.user_id(), patientId, std::move(entry), nowMs, nowMs);
   return *m_domain.proposal(id);
@@ -623,6 +625,20 @@ api::PlanChangeProposal CareService::decideProposal(const api::Principal& caller
                      api::PlanChangeProposal::Status_Name(proposal->status()));
   }
   if (!sign && reason.empty()) throw BadRequest("reason: a rejection needs a reason");
+  if (sign) {
+    // Queued before the sync library checked proposals this closely, a
+    // proposal may still wipe a field or write nothing: it can only be
+    // rejected.
+    domain::ProposedChange change;
+    change.set_patient_id(proposal->patient_id());
+    change.set_entity_type(proposal->entity_type());
+    change.set_entity_id(proposal->entity_id());
+    change.set_field(proposal->field());
+    change.set_proposed_value(proposal->proposed_value());
+    if (auto problem = sync::checkProposedChange("", change)) {
+      throw BadRequest("proposal " + proposalId + ": cannot be signed (" + *problem + "); reject it");
+    }
+  }
   const api::PlanChangeProposal pending = *proposal;
   proposal->set_status(sign ? api::PlanChangeProposal::SIGNED : api::PlanChangeProposal::REJECTED);
   proposal->set_decided_by(caller.user_id());

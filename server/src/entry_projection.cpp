@@ -4,6 +4,7 @@
 #include <Poco/Data/Statement.h>
 
 #include "hemma/server/field_store.hpp"
+#include "hemma/sync/time_format.hpp"
 
 namespace hemma::server {
 
@@ -81,7 +82,11 @@ void projectVitalSigns(Poco::Data::Session& s, std::uint64_t seq, const sync::Op
     s << "DELETE FROM news2_points WHERE patient_id = ? AND vital_signs_id = ?", use(patient), use(amended), now;
   }
   Poco::Int64 key = static_cast<Poco::Int64>(seq);
-  std::string patient = op.patient_id(), author = op.author_id(), id = vitals.id(), at = vitals.observed_at();
+  // The trend is ordered by this column as text: in UTC with milliseconds,
+  // a tablet's "+02:00" or second-only time still sorts by the instant.
+  // (validateOperation() has checked that it parses.)
+  std::string at = sync::formatRfc3339(sync::parseRfc3339(vitals.observed_at()).value_or(0));
+  std::string patient = op.patient_id(), author = op.author_id(), id = vitals.id();
   const api::News2Point point = pointOf(vitals);
   auto body = toBlob(point);
   s << "INSERT INTO news2_points(seq, patient_id, author_id, vital_signs_id, observed_at, body) "

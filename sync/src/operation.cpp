@@ -80,6 +80,19 @@ Problem checkVitalSigns(const std::string& prefix, const domain::VitalSigns& v) 
   if (v.has_news2_score() != (v.news2_risk() != domain::NEWS2_NOT_EVALUATED)) {
     return prefix + ".news2_risk: must be NEWS2_NOT_EVALUATED exactly when news2_score is unset";
   }
+  if (v.has_news2_score()) {
+    // The RCP's bands: alerts and the trend rest on the risk, so it must be
+    // the one the score gives.
+    const domain::News2Risk expected = v.news2_score() >= 7   ? domain::NEWS2_HIGH
+                                       : v.news2_score() >= 5 ? domain::NEWS2_MEDIUM
+                                       : v.red_parameter()    ? domain::NEWS2_LOW_MEDIUM
+                                                              : domain::NEWS2_LOW;
+    if (v.news2_risk() != expected) {
+      return prefix + ".news2_risk: " + domain::News2Risk_Name(v.news2_risk()) + " does not match news2_score " +
+             std::to_string(v.news2_score()) + (v.red_parameter() ? " with a red parameter" : "") + " (" +
+             domain::News2Risk_Name(expected) + ")";
+    }
+  }
   if (!v.has_respiratory_rate() && !v.has_spo2() && !v.has_systolic_bp() && !v.has_pulse() &&
       v.consciousness() == domain::CONSCIOUSNESS_UNSPECIFIED && !v.has_temperature_c()) {
     return prefix + ": no measurement";
@@ -132,21 +145,37 @@ Problem checkEntry(const Operation& op, const domain::Message& m) {
 Problem checkEntry(const Operation& op, const domain::ProposedChange& c) {
   const std::string prefix = "append.proposed_change";
   if (auto p = checkHeader(op, prefix, c.id(), c.patient_id(), c.author_id())) return p;
-  if (auto p = checkId(prefix + ".entity_type", c.entity_type())) return p;
-  if (auto p = checkId(prefix + ".entity_id", c.entity_id())) return p;
-  if (auto p = checkId(prefix + ".field", c.field())) return p;
-  const bool planField = c.entity_type() == "care_plan" || c.entity_type() == "care_plan_goal" ||
-                         c.entity_type() == "care_plan_activity" || c.entity_type() == "medication";
-  const auto policy = policyFor(c.entity_type(), c.field());
-  if (!planField || !policy || *policy == MergePolicy::AddWinsSet) {
-    return prefix + ".field: " + c.entity_type() + "." + c.field() + " is not a field of the care plan";
-  }
-  if (auto p = checkText(prefix + ".proposed_value", c.proposed_value(), false)) return p;
+  if (auto p = checkProposedChange(prefix + ".", c)) return p;
   if (auto p = checkText(prefix + ".reason", c.reason(), false)) return p;
   return checkTime(prefix + ".proposed_at", c.proposed_at());
 }
 
 }  // namespace
+
+std::optional<std::string> checkProposedChange(const std::string& prefix, const domain::ProposedChange& c) {
+  if (auto p = checkId(prefix + "entity_type", c.entity_type())) return p;
+  if (auto p = checkId(prefix + "entity_id", c.entity_id())) return p;
+  if (auto p = checkId(prefix + "field", c.field())) return p;
+  const bool planField = c.entity_type() == "care_plan" || c.entity_type() == "care_plan_goal" ||
+                         c.entity_type() == "care_plan_activity" || c.entity_type() == "medication";
+  const auto policy = policyFor(c.entity_type(), c.field());
+  if (!planField || !policy || *policy == MergePolicy::AddWinsSet) {
+    return prefix + "field: " + c.entity_type() + "." + c.field() + " is not a field of the care plan";
+  }
+  // The plan's own fields are one entity per patient: its id is the patient's.
+  if (c.entity_type() == "care_plan" && c.entity_id() != c.patient_id()) {
+    return prefix + "entity_id: the care_plan of " + c.patient_id() + " is " + c.patient_id() + ", not " +
+           c.entity_id();
+  }
+  // Signing writes the value as it stands: an empty one would wipe the field.
+  if (auto p = checkText(prefix + "proposed_value", c.proposed_value(), true)) return p;
+  if (c.entity_type() == "care_plan" && c.field() == "spo2_scale_2" && c.proposed_value() != "true" &&
+      c.proposed_value() != "false") {
+    return prefix + "proposed_value: care_plan.spo2_scale_2 is \"true\" or \"false\", not \"" + c.proposed_value() +
+           "\"";
+  }
+  return std::nullopt;
+}
 
 std::string makeOperationId(std::string_view deviceId, std::uint64_t counter) {
   std::string id(deviceId);

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <map>
 #include <set>
+#include <sqlite3.h>
 #include <string>
 #include <vector>
 
@@ -574,5 +575,156 @@ TEST_CASE("a nurse's tablet may not write medications or reschedule visits; it m
   bool reassigned = false;
   for (const auto& v : edited.visits()) reassigned = reassigned || (v.id() == visit && v.nurse_id() == "nurse-olle");
   CHECK(reassigned);
+}
+
+namespace {
+
+sync::Operation proposalEntry(Tablet& tablet, const std::string& patient, const std::string& id,
+                              const std::string& entityType, const std::string& entityId, const std::string& field,
+                              const std::string& value) {
+  sync::Operation op = tablet.operation(patient, "proposed_change", id);
+  domain::ProposedChange& change = *op.mutable_append()->mutable_proposed_change();
+  change.set_id(id);
+  change.set_patient_id(patient);
+  change.set_author_id(tablet.user);
+  change.set_entity_type(entityType);
+  change.set_entity_id(entityId);
+  change.set_field(field);
+  change.set_proposed_value(value);
+  change.set_reason("review");
+  change.set_proposed_at(sync::formatRfc3339(nowMs()));
+  return op;
+}
+
+bool queued(int port, const std::string& token, const std::string& path, const std::string& proposalId) {
+  const auto answer = call(port, "GET", path, token);
+  INFO(path << ": " << answer.body);
+  REQUIRE(answer.status == 200);
+  const auto list = test::parsed<api::ProposalList>(answer.body);
+  for (const auto& proposal : list.proposals()) {
+    if (proposal.id() == proposalId) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+TEST_CASE("a proposal that would wipe a field or change nothing is refused, on tablets, on the web and at signing") {
+  test::TempDir dir;
+  test::ServerProcess server(dir.file("server.db"), test::demoServerArgs());
+  const int port = server.port();
+  Tablet karin(dir, server, "nurse-karin", "tablet-karin");
+
+  const std::vector<sync::Operation> bad = {
+      proposalEntry(karin, "patient-01", "p-empty", "medication", "patient-01-med-1", "dose", ""),
+      proposalEntry(karin, "patient-01", "p-other-plan", "care_plan", "patient-02", "spo2_scale_2", "true"),
+      proposalEntry(karin, "patient-01", "p-scale", "care_plan", "patient-01", "spo2_scale_2", "maybe"),
+  };
+  const char* fields[] = {"append.proposed_change.proposed_value: empty",
+                          "append.proposed_change.entity_id: the care_plan of patient-01 is patient-01",
+                          "append.proposed_change.proposed_value: care_plan.spo2_scale_2 is \"true\" or \"false\""};
+  auto response = karin.push(bad);
+  INFO(response.DebugString());
+  CHECK(response.acks_size() == 0);
+  REQUIRE(response.rejections_size() == 3);
+  for (int i = 0; i < 3; ++i) {
+    CHECK(response.rejections(i).code() == sync::OperationRejection::INVALID);
+    CHECK_THAT(response.rejections(i).reason(), Catch::Contains(fields[i]));
+  }
+  response = karin.push({proposalEntry(karin, "patient-01", "p-good", "care_plan", "patient-01", "spo2_scale_2", "true")});
+  CHECK(response.acks_size() == 1);
+
+  // The web's proposals alike.
+  const std::string karinToken = test::login(port, "nurse-karin");
+  auto answer = call(port, "POST", "/api/v1/patients/patient-01/proposals", karinToken,
+                     R"({"entityType": "care_plan", "entityId": "patient-01", "field": "spo2_scale_2",
+                         "proposedValue": "yes please"})");
+  CHECK(answer.status == 400);
+  CHECK_THAT(answer.error(), Catch::StartsWith("proposed_value: care_plan.spo2_scale_2 is \"true\" or \"false\""));
+  answer = call(port, "POST", "/api/v1/patients/patient-01/proposals", karinToken,
+                R"({"entityType": "care_plan", "entityId": "patient-01", "field": "spo2_scale_2",
+                    "proposedValue": "false"})");
+  CHECK(answer.status == 200);
+
+  // A proposal queued before these checks (as an older server stored it):
+  // it cannot be signed, only rejected.
+  api::PlanChangeProposal old;
+  old.set_id("proposal-from-before");
+  old.set_patient_id("patient-01");
+  old.set_proposer_id("nurse-karin");
+  old.set_entity_type("medication");
+  old.set_entity_id("patient-01-med-1");
+  old.set_field("dose");
+  old.set_status(api::PlanChangeProposal::PENDING);
+  old.set_created_at("2026-01-01T08:00:00.000Z");
+  {
+    sqlite3* db = nullptr;
+    REQUIRE(sqlite3_open(dir.file("server.db").c_str(), &db) == SQLITE_OK);
+    sqlite3_busy_timeout(db, 5000);
+    sqlite3_stmt* insert = nullptr;
+    REQUIRE(sqlite3_prepare_v2(db, "INSERT INTO proposals(id, patient_id, status, created_at, body) VALUES(?, ?, ?, ?, ?)",
+                               -1, &insert, nullptr) == SQLITE_OK);
+    const std::string body = old.SerializeAsString();
+    sqlite3_bind_text(insert, 1, old.id().c_str(), -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(insert, 2, old.patient_id().c_str(), -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int(insert, 3, old.status());
+    sqlite3_bind_text(insert, 4, old.created_at().c_str(), -1, SQLITE_TRANSIENT);
+    sqlite3_bind_blob(insert, 5, body.data(), static_cast<int>(body.size()), SQLITE_TRANSIENT);
+    CHECK(sqlite3_step(insert) == SQLITE_DONE);
+    sqlite3_finalize(insert);
+    sqlite3_close(db);
+  }
+  const std::string sara = test::login(port, "physician-sara");
+  REQUIRE(queued(port, sara, "/api/v1/proposals", "proposal-from-before"));
+  answer = call(port, "POST", "/api/v1/proposals/proposal-from-before/sign", sara);
+  CHECK(answer.status == 400);
+  CHECK_THAT(answer.error(), Catch::Contains("cannot be signed (proposed_value: empty)"));
+  const auto record = test::parsed<api::PatientRecord>(call(port, "GET", "/api/v1/patients/patient-01", sara).body);
+  CHECK_FALSE(record.plan().medications(0).dose().empty());
+  answer = call(port, "POST", "/api/v1/proposals/proposal-from-before/reject", sara, R"({"reason": "empty dose"})");
+  CHECK(answer.status == 200);
+}
+
+TEST_CASE("vital signs whose NEWS2 risk does not match the score are refused; the trend orders by the instant") {
+  test::TempDir dir;
+  test::ServerProcess server(dir.file("server.db"), test::demoServerArgs());
+  const int port = server.port();
+  Tablet karin(dir, server, "nurse-karin", "tablet-karin");
+  const std::string sara = test::login(port, "physician-sara");
+  const std::uint64_t start = test::parsed<api::AlertList>(call(port, "GET", "/api/v1/alerts", sara).body).last_seq();
+
+  // Score 7 is high risk; a tablet claiming low raises no alert: refused.
+  sync::Operation understated = vitalSigns(karin, "patient-01", "understated", nowMs(), 7, domain::NEWS2_LOW);
+  sync::Operation overstated = vitalSigns(karin, "patient-01", "overstated", nowMs(), 2, domain::NEWS2_LOW_MEDIUM);
+  auto response = karin.push({understated, overstated});
+  INFO(response.DebugString());
+  CHECK(response.acks_size() == 0);
+  REQUIRE(response.rejections_size() == 2);
+  CHECK(response.rejections(0).code() == sync::OperationRejection::INVALID);
+  CHECK_THAT(response.rejections(0).reason(),
+             Catch::Contains("append.vital_signs.news2_risk: NEWS2_LOW does not match news2_score 7 (NEWS2_HIGH)"));
+  CHECK_THAT(response.rejections(1).reason(),
+             Catch::Contains("append.vital_signs.news2_risk: NEWS2_LOW_MEDIUM does not match news2_score 2"));
+  CHECK(test::parsed<api::AlertList>(call(port, "GET", "/api/v1/alerts?after=" + std::to_string(start), sara).body)
+            .alerts_size() == 0);
+
+  // Two sets whose times, as written, sort the wrong way round as text:
+  // 10:00+02:00 is 08:00 UTC, before 09:00Z.
+  sync::Operation earlier = vitalSigns(karin, "patient-01", "earlier", nowMs(), 6, domain::NEWS2_MEDIUM);
+  earlier.mutable_append()->mutable_vital_signs()->set_observed_at("2030-01-01T10:00:00+02:00");
+  sync::Operation later = vitalSigns(karin, "patient-01", "later", nowMs(), 6, domain::NEWS2_MEDIUM);
+  later.mutable_append()->mutable_vital_signs()->set_observed_at("2030-01-01T09:00:00Z");
+  REQUIRE(karin.push({later, earlier}).acks_size() == 2);
+  const auto patients = test::parsed<api::PatientList>(call(port, "GET", "/api/v1/patients", sara).body);
+  bool found = false;
+  for (const auto& summary : patients.patients()) {
+    if (summary.patient_id() != "patient-01") continue;
+    found = true;
+    const int n = summary.news2_size();
+    REQUIRE(n >= 2);
+    CHECK(summary.news2(n - 2).vital_signs_id() == "earlier");
+    CHECK(summary.news2(n - 1).vital_signs_id() == "later");
+  }
+  CHECK(found);
 }
 

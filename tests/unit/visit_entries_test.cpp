@@ -91,16 +91,17 @@ Operation message(const std::string& text) {
   return op;
 }
 
-Operation proposal(const std::string& entityType, const std::string& field) {
+Operation proposal(const std::string& entityType, const std::string& field,
+                   const std::string& entityId = "patient-01-act-1", const std::string& value = "three times daily") {
   Operation op = base("proposed_change");
   auto& c = *op.mutable_append()->mutable_proposed_change();
   c.set_id("entry-1");
   c.set_patient_id("patient-01");
   c.set_author_id("nurse-karin");
   c.set_entity_type(entityType);
-  c.set_entity_id("patient-01-act-1");
+  c.set_entity_id(entityId);
   c.set_field(field);
-  c.set_proposed_value("three times daily");
+  c.set_proposed_value(value);
   c.set_proposed_at(kTime);
   return op;
 }
@@ -111,7 +112,9 @@ TEST_CASE("visit entries: well-formed entries pass validation and the merge rule
   for (const Operation& op : {vitalSigns(), taskOutcome(domain::TaskOutcome::DONE, ""),
                               taskOutcome(domain::TaskOutcome::REFUSED, "Patient declined"), medication(true, ""),
                               medication(false, "Patient asleep"), message("NEWS2 6"),
-                              proposal("care_plan_activity", "frequency"), proposal("care_plan", "spo2_scale_2")}) {
+                              proposal("care_plan_activity", "frequency"),
+                              proposal("care_plan", "spo2_scale_2", "patient-01", "true"),
+                              proposal("care_plan", "spo2_scale_2", "patient-01", "false")}) {
     INFO(op.entity_type());
     CHECK(validateOperation(op) == std::nullopt);
     CHECK(checkPolicy(op) == std::nullopt);
@@ -174,6 +177,61 @@ TEST_CASE("visit entries: a proposal names a field of the care plan") {
         "append.proposed_change.field: patient.address is not a field of the care plan");
   CHECK(validateOperation(proposal("care_plan_activity", "colour")) ==
         "append.proposed_change.field: care_plan_activity.colour is not a field of the care plan");
+}
+
+TEST_CASE("visit entries: a proposal must change something: a value, the patient's own plan, a scale of true or false") {
+  CHECK(validateOperation(proposal("medication", "dose", "patient-01-med-1", "")) ==
+        "append.proposed_change.proposed_value: empty");
+  CHECK(validateOperation(proposal("care_plan", "spo2_scale_2", "patient-02", "true")) ==
+        "append.proposed_change.entity_id: the care_plan of patient-01 is patient-01, not patient-02");
+  CHECK(validateOperation(proposal("care_plan", "spo2_scale_2", "patient-01", "yes")) ==
+        "append.proposed_change.proposed_value: care_plan.spo2_scale_2 is \"true\" or \"false\", not \"yes\"");
+  CHECK(validateOperation(proposal("care_plan", "spo2_scale_2", "patient-01", "TRUE")).has_value());
+  // The same check, without the entry's prefix, for the server's web calls.
+  domain::ProposedChange change;
+  change.set_patient_id("patient-01");
+  change.set_entity_type("medication");
+  change.set_entity_id("patient-01-med-1");
+  change.set_field("dose");
+  CHECK(sync::checkProposedChange("", change) == "proposed_value: empty");
+  change.set_proposed_value("25 mg");
+  CHECK(sync::checkProposedChange("", change) == std::nullopt);
+}
+
+TEST_CASE("visit entries: the NEWS2 risk must be the one the score gives (RCP bands)") {
+  struct Case {
+    int score;
+    bool red;
+    domain::News2Risk risk;
+    bool valid;
+  };
+  const Case cases[] = {
+      {0, false, domain::NEWS2_LOW, true},          {4, false, domain::NEWS2_LOW, true},
+      {3, true, domain::NEWS2_LOW_MEDIUM, true},    {5, false, domain::NEWS2_MEDIUM, true},
+      {6, true, domain::NEWS2_MEDIUM, true},        {7, false, domain::NEWS2_HIGH, true},
+      {20, true, domain::NEWS2_HIGH, true},         {4, false, domain::NEWS2_LOW_MEDIUM, false},
+      {3, true, domain::NEWS2_LOW, false},          {6, false, domain::NEWS2_LOW, false},
+      {4, false, domain::NEWS2_MEDIUM, false},      {7, false, domain::NEWS2_MEDIUM, false},
+      {9, false, domain::NEWS2_LOW, false},         {5, false, domain::NEWS2_HIGH, false},
+  };
+  for (const Case& c : cases) {
+    Operation op = vitalSigns();
+    auto& v = *op.mutable_append()->mutable_vital_signs();
+    v.set_news2_score(c.score);
+    v.set_red_parameter(c.red);
+    v.set_news2_risk(c.risk);
+    INFO(c.score << (c.red ? " red " : " ") << domain::News2Risk_Name(c.risk));
+    const auto problem = validateOperation(op);
+    CHECK(problem.has_value() != c.valid);
+    if (problem) CHECK(problem->starts_with("append.vital_signs.news2_risk: "));
+  }
+  Operation op = vitalSigns();
+  op.mutable_append()->mutable_vital_signs()->set_news2_risk(domain::NEWS2_LOW);
+  CHECK(validateOperation(op) == "append.vital_signs.news2_risk: NEWS2_LOW does not match news2_score 6 (NEWS2_MEDIUM)");
+  // An escalation's attached set is checked alike.
+  Operation escalation = message("NEWS2 6");
+  *escalation.mutable_append()->mutable_message()->mutable_vital_signs() = op.append().vital_signs();
+  CHECK(validateOperation(escalation).value_or("").starts_with("append.message.vital_signs.news2_risk: NEWS2_LOW"));
 }
 
 TEST_CASE("visit entries: each entity type carries its own kind of entry") {

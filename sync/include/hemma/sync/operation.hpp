@@ -14,6 +14,16 @@ namespace hemma::sync {
 // retries, which is what makes push idempotent.
 std::string makeOperationId(std::string_view deviceId, std::uint64_t counter);
 
+// Checks what a proposed change of the care plan proposes, so that signing
+// it writes a meaningful value: a field of the plan (care_plan,
+// care_plan_goal, care_plan_activity, medication) that is not a set; for
+// care_plan, the patient's own plan (entity_id == patient_id); a non-empty
+// value, "true" or "false" for care_plan.spo2_scale_2. Returns the problem
+// as "<prefix><field>: reason" (prefix e.g. "append.proposed_change."), or
+// nullopt. validateOperation() applies it to every proposed_change entry;
+// the server applies it again before signing.
+std::optional<std::string> checkProposedChange(const std::string& prefix, const domain::ProposedChange& change);
+
 // Checks everything about `op` that does not need stored state. Returns the
 // first problem as "field: reason" (e.g. "append.note.text: empty"), or
 // nullopt when the operation is well formed.
