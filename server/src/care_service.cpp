@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <map>
 #include <set>
+#include <tuple>
 
 #include "hemma/sync/merge_rules.hpp"
 #include "hemma/sync/operation.hpp"
@@ -605,21 +606,47 @@ api::ProposalList CareService::proposalQueue(const api::Principal& caller, std::
   std::vector<std::string> patients;
   const api::PatientList mine = this->patients(caller, nowMs);
   for (const auto& summary : mine.patients()) patients.push_back(summary.patient_id());
-  return m_domain.proposals(patients, true);
+  // A proposal is shown like its entry in the timeline: not from a blocked
+  // unit, nor from another organisation without the patient's consent.
+  std::map<std::string, EntryFilter> filters;
+  api::ProposalList queued = m_domain.proposals(patients, true);
+  api::ProposalList visible;
+  for (auto& proposal : *queued.mutable_proposals()) {
+    const std::string& patientId = proposal.patient_id();
+    auto it = filters.find(patientId);
+    if (it == filters.end()) {
+      it = filters
+               .emplace(std::piecewise_construct, std::forward_as_tuple(patientId),
+                        std::forward_as_tuple(*this, caller, context(caller, patientId, nowMs), false, patientId))
+               .first;
+    }
+    if (it->second.author(proposal.proposer_id())) *visible.add_proposals() = std::move(proposal);
+  }
+  return visible;
 }
 
 api::ProposalList CareService::proposals(const api::Principal& caller, const std::string& patientId,
                                          std::int64_t nowMs) {
-  require(caller, Action::ReadRecord, patientId, nowMs, "read proposals");
-  return m_domain.proposals({patientId}, false);
+  const auto [decision, ctx] = require(caller, Action::ReadRecord, patientId, nowMs, "read proposals");
+  EntryFilter filter(*this, caller, ctx, decision.emergency, patientId);
+  api::ProposalList all = m_domain.proposals({patientId}, false);
+  api::ProposalList visible;
+  for (auto& proposal : *all.mutable_proposals()) {
+    if (filter.author(proposal.proposer_id())) *visible.add_proposals() = std::move(proposal);
+  }
+  return visible;
 }
 
 api::PlanChangeProposal CareService::decideProposal(const api::Principal& caller, const std::string& proposalId, bool sign,
                                             const std::string& reason, std::int64_t nowMs) {
   auto proposal = m_domain.proposal(proposalId);
   if (!proposal) throw NotFound("proposal " + proposalId + ": no such proposal");
-  require(caller, Action::DecideProposal, proposal->patient_id(), nowMs,
-          (sign ? "sign proposal " : "reject proposal ") + proposalId);
+  const CareContext ctx = require(caller, Action::DecideProposal, proposal->patient_id(), nowMs,
+                                 (sign ? "sign proposal " : "reject proposal ") + proposalId)
+                             .context;
+  // Decided only by someone who may see it (the queue's rule).
+  EntryFilter filter(*this, caller, ctx, false, proposal->patient_id());
+  if (!filter.author(proposal->proposer_id())) throw NotFound("proposal " + proposalId + ": no such proposal");
   if (proposal->status() != api::PlanChangeProposal::PENDING) {
     throw BadRequest("proposal " + proposalId + ": already " +
                      api::PlanChangeProposal::Status_Name(proposal->status()));

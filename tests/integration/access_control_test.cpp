@@ -202,10 +202,13 @@ class World {
         .id();
   }
 
-  // A block of unit-norrby-south, where none of the matrix's callers works.
+  // A block of unit-soder-palliative, whose only member (nurse-maria) is in
+  // neither team: it hides nothing the matrix reads. (Not Olle's unit: his
+  // proposals would leave the others' queues, as his entries their
+  // timelines.)
   std::string newBlock(const std::string& patient) const {
     return test::parsed<api::Block>(setup("coordinator-lena", "POST", "/api/v1/patients/" + patient + "/blocks",
-                                          R"({"unitId": "unit-norrby-south"})"))
+                                          R"({"unitId": "unit-soder-palliative"})"))
         .id();
   }
 
@@ -332,7 +335,7 @@ std::vector<Endpoint> patientEndpoints() {
       {"GET", "/api/v1/patients/{}/blocks", Need::Read,
        [=](World&, const std::string& id) { return Request{p(id) + "/blocks", ""}; }},
       {"POST", "/api/v1/patients/{}/blocks", Need::ManageConsent,
-       [=](World&, const std::string& id) { return Request{p(id) + "/blocks", R"({"unitId": "unit-norrby-south"})"}; }},
+       [=](World&, const std::string& id) { return Request{p(id) + "/blocks", R"({"unitId": "unit-soder-palliative"})"}; }},
       {"POST", "/api/v1/blocks/{}/lift", Need::ManageConsent,
        [](World& w, const std::string& id) { return Request{"/api/v1/blocks/" + w.newBlock(id) + "/lift", ""}; }},
       {"GET", "/api/v1/patients/{}/visits", Need::Read,

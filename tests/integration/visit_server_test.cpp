@@ -685,6 +685,30 @@ TEST_CASE("a proposal that would wipe a field or change nothing is refused, on t
   CHECK(answer.status == 200);
 }
 
+TEST_CASE("proposals are listed like timeline entries: not from a unit the patient blocked") {
+  test::TempDir dir;
+  test::ServerProcess server(dir.file("server.db"), test::demoServerArgs());
+  const int port = server.port();
+  Tablet karin(dir, server, "nurse-karin", "tablet-karin");  // unit-norrby-north
+  REQUIRE(karin.push({proposalEntry(karin, "patient-01", "karin-north-proposal", "care_plan_activity",
+                                    "patient-01-act-2", "frequency", "twice daily")})
+              .acks_size() == 1);
+  const std::string sara = test::login(port, "physician-sara");
+  CHECK(queued(port, sara, "/api/v1/proposals", "karin-north-proposal"));
+  CHECK(queued(port, sara, "/api/v1/patients/patient-01/proposals", "karin-north-proposal"));
+
+  const std::string astrid = test::login(port, "patient-01");
+  requireOk(call(port, "POST", "/api/v1/patients/patient-01/blocks", astrid, R"({"unitId": "unit-norrby-north"})"));
+  CHECK_FALSE(queued(port, sara, "/api/v1/proposals", "karin-north-proposal"));
+  CHECK_FALSE(queued(port, sara, "/api/v1/patients/patient-01/proposals", "karin-north-proposal"));
+  const auto sign = call(port, "POST", "/api/v1/proposals/karin-north-proposal/sign", sara);
+  CHECK(sign.status == 404);
+  // Inside the blocked unit, and for the patient, it is still there.
+  CHECK(queued(port, test::login(port, "coordinator-lena"), "/api/v1/patients/patient-01/proposals",
+               "karin-north-proposal"));
+  CHECK(queued(port, astrid, "/api/v1/patients/patient-01/proposals", "karin-north-proposal"));
+}
+
 TEST_CASE("vital signs whose NEWS2 risk does not match the score are refused; the trend orders by the instant") {
   test::TempDir dir;
   test::ServerProcess server(dir.file("server.db"), test::demoServerArgs());
