@@ -3,6 +3,7 @@
 #include <Poco/UUIDGenerator.h>
 
 #include <algorithm>
+#include <limits>
 #include <map>
 #include <set>
 #include <tuple>
@@ -796,6 +797,14 @@ sync::PushResponse CareService::push(const api::Principal& caller, const sync::P
       if (action == Action::SyncPatient) return "patient_id: " + it->second.reason;
       return where + name + " needs " + actionName(action) + ": " + it->second.reason;
     }
+    // As POST messages: a message about the patient goes only to someone who
+    // cares for them (empty: the responsible physician).
+    if (op.has_append() && op.append().has_message()) {
+      const std::string& recipient = op.append().message().recipient_id();
+      if (!recipient.empty() && !m_domain.inCareTeam(op.patient_id(), recipient)) {
+        return "append.message.recipient_id: " + recipient + " is not in the care team of " + op.patient_id();
+      }
+    }
     return std::nullopt;
   };
   sync::PushResponse response = m_sync.push(request, nowMs, allowed);
@@ -1024,6 +1033,13 @@ void CareService::auditEach(const api::Principal& caller, const std::string& act
 }
 
 api::AlertList CareService::alerts(const api::Principal& caller, std::uint64_t afterSeq, std::int64_t nowMs) {
+  // Sequence numbers are SQLite integers: a larger cursor would wrap to a
+  // negative one and page from the start forever.
+  constexpr auto kMaxSeq = static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max());
+  if (afterSeq > kMaxSeq) {
+    throw BadRequest("after: " + std::to_string(afterSeq) + " is larger than any sequence number (at most " +
+                     std::to_string(kMaxSeq) + ")");
+  }
   requireClinician(caller, "alert.read", nowMs);
   // Read the log's end first: every alert up to it is already stored (an
   // alert is stored with its entry), so the next poll misses none.

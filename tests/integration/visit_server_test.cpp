@@ -752,3 +752,45 @@ TEST_CASE("vital signs whose NEWS2 risk does not match the score are refused; th
   CHECK(found);
 }
 
+TEST_CASE("alerts after a cursor beyond any sequence number are refused, naming after") {
+  test::TempDir dir;
+  test::ServerProcess server(dir.file("server.db"), test::demoServerArgs());
+  const int port = server.port();
+  const std::string sara = test::login(port, "physician-sara");
+  for (const char* after : {"9223372036854775808", "18446744073709551615"}) {
+    const auto answer = call(port, "GET", std::string("/api/v1/alerts?after=") + after, sara);
+    INFO(answer.body);
+    CHECK(answer.status == 400);
+    CHECK_THAT(answer.error(), Catch::StartsWith("after: " + std::string(after) + " is larger than any sequence number"));
+  }
+  const auto last = call(port, "GET", "/api/v1/alerts?after=9223372036854775807", sara);
+  REQUIRE(last.status == 200);
+  CHECK(test::parsed<api::AlertList>(last.body).alerts_size() == 0);
+}
+
+TEST_CASE("a pushed message goes only to someone in the patient's care team") {
+  test::TempDir dir;
+  test::ServerProcess server(dir.file("server.db"), test::demoServerArgs());
+  Tablet karin(dir, server, "nurse-karin", "tablet-karin");
+  auto messageTo = [&](const std::string& id, const std::string& recipient) {
+    sync::Operation op = karin.operation("patient-01", "message", id);
+    domain::Message& m = *op.mutable_append()->mutable_message();
+    m.set_id(id);
+    m.set_patient_id("patient-01");
+    m.set_author_id("nurse-karin");
+    m.set_recipient_id(recipient);
+    m.set_text("About Astrid's breathing");
+    m.set_sent_at(sync::formatRfc3339(nowMs()));
+    return op;
+  };
+  const auto response = karin.push({messageTo("to-maria", "nurse-maria"), messageTo("to-nobody", "no-such-user"),
+                                    messageTo("to-sara", "physician-sara"), messageTo("to-physician", "")});
+  INFO(response.DebugString());
+  REQUIRE(response.rejections_size() == 2);
+  CHECK(response.rejections(0).code() == sync::OperationRejection::FORBIDDEN);
+  CHECK_THAT(response.rejections(0).reason(),
+             Catch::Contains("append.message.recipient_id: nurse-maria is not in the care team of patient-01"));
+  CHECK_THAT(response.rejections(1).reason(), Catch::Contains("append.message.recipient_id: no-such-user"));
+  CHECK(response.acks_size() == 2);
+}
+
