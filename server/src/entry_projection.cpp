@@ -139,6 +139,15 @@ void EntryProjection::migrate(Poco::Data::Session& s) {
       now;
 }
 
+std::optional<std::string> EntryProjection::clash(Poco::Data::Session& s, const sync::Operation& op) {
+  if (!op.has_append() || !op.append().has_proposed_change()) return std::nullopt;
+  std::string id = op.append().proposed_change().id();
+  int count = 0;
+  s << "SELECT count(*) FROM proposals WHERE id = ?", into(count), use(id), now;
+  if (count == 0) return std::nullopt;
+  return "append.proposed_change.id: a proposal " + id + " exists already; a new proposal needs an id of its own";
+}
+
 void EntryProjection::apply(Poco::Data::Session& s, const sync::Operation& op, std::uint64_t seq) {
   if (!op.has_append()) return;
   const sync::AppendEntry& entry = op.append();

@@ -76,15 +76,21 @@ std::vector<AppendResult> OperationLog::append(const std::vector<const sync::Ope
         stored.SerializeToString(&bytes);
       }
       body = toBlob(bytes);
+      // A new operation that cannot be projected is not stored; a retry of
+      // a stored one is still a duplicate.
+      const auto clash = EntryProjection::clash(s, op);
       insertedSeq.clear();
-      insert.execute();
+      if (!clash) insert.execute();
       if (!insertedSeq.empty()) {
         results[i].seq = static_cast<std::uint64_t>(insertedSeq.front());
         FieldStore::apply(s, op);
         EntryProjection::apply(s, op, results[i].seq);
         continue;
       }
-      lookup.execute();
+      if (lookup.execute() == 0) {
+        results[i].problem = clash.value_or("id: not stored");
+        continue;
+      }
       results[i].seq = static_cast<std::uint64_t>(seq);
       results[i].duplicate = true;
       if (fromBlob(storedBody) != bytes) results[i].problem = "id: already used by a different operation";

@@ -685,6 +685,63 @@ TEST_CASE("a proposal that would wipe a field or change nothing is refused, on t
   CHECK(answer.status == 200);
 }
 
+TEST_CASE("a proposal id is used once: another entry with a queued proposal's id is refused, a retry is not") {
+  test::TempDir dir;
+  test::ServerProcess server(dir.file("server.db"), test::demoServerArgs());
+  const int port = server.port();
+  Tablet karin(dir, server, "nurse-karin", "tablet-karin");
+  Tablet olle(dir, server, "nurse-olle", "tablet-olle");
+
+  const sync::Operation first =
+      proposalEntry(karin, "patient-01", "shared-proposal-id", "care_plan_activity", "patient-01-act-2", "frequency",
+                    "twice daily");
+  auto response = karin.push({first});
+  REQUIRE(response.acks_size() == 1);
+  // A retry of the same operation is a duplicate, as always.
+  response = karin.push({first});
+  REQUIRE(response.acks_size() == 1);
+  CHECK(response.acks(0).duplicate());
+
+  // Another tablet's entry with the same proposal id: refused, not stored.
+  const sync::Operation second = proposalEntry(olle, "patient-01", "shared-proposal-id", "medication",
+                                               "patient-01-med-1", "dose", "1000 mg");
+  response = olle.push({second});
+  INFO(response.DebugString());
+  CHECK(response.acks_size() == 0);
+  REQUIRE(response.rejections_size() == 1);
+  CHECK(response.rejections(0).code() == sync::OperationRejection::INVALID);
+  CHECK_THAT(response.rejections(0).reason(),
+             Catch::StartsWith("append.proposed_change.id: a proposal shared-proposal-id exists already"));
+  // Two in one push: the first is queued, the second refused.
+  const sync::Operation a = proposalEntry(olle, "patient-01", "twice-in-one-push", "medication", "patient-01-med-1",
+                                          "dose", "25 mg");
+  const sync::Operation b = proposalEntry(olle, "patient-01", "twice-in-one-push", "medication", "patient-01-med-1",
+                                          "frequency", "once daily");
+  response = olle.push({a, b});
+  REQUIRE(response.acks_size() == 1);
+  CHECK(response.acks(0).operation_id() == a.id());
+  REQUIRE(response.rejections_size() == 1);
+  CHECK(response.rejections(0).operation_id() == b.id());
+
+  const std::string sara = test::login(port, "physician-sara");
+  const auto timeline =
+      test::parsed<api::Timeline>(call(port, "GET", "/api/v1/patients/patient-01/timeline", sara).body);
+  int entries = 0;
+  for (const auto& entry : timeline.entries()) {
+    if (entry.has_proposed_change() && (entry.proposed_change().id() == "shared-proposal-id" ||
+                                        entry.proposed_change().id() == "twice-in-one-push")) {
+      ++entries;
+    }
+  }
+  CHECK(entries == 2);  // neither refused entry is stored
+  const auto all = test::parsed<api::ProposalList>(
+      call(port, "GET", "/api/v1/patients/patient-01/proposals", sara).body);
+  for (const auto& proposal : all.proposals()) {
+    if (proposal.id() == "shared-proposal-id") CHECK(proposal.proposer_id() == "nurse-karin");
+    if (proposal.id() == "twice-in-one-push") CHECK(proposal.field() == "dose");
+  }
+}
+
 TEST_CASE("proposals are listed like timeline entries: not from a unit the patient blocked") {
   test::TempDir dir;
   test::ServerProcess server(dir.file("server.db"), test::demoServerArgs());

@@ -14,6 +14,7 @@
 #include <Poco/Data/Session.h>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -35,6 +36,12 @@ class EntryProjection {
  public:
   // Creates the tables if missing (the proposals table among them).
   static void migrate(Poco::Data::Session& session);
+
+  // Why `op`, not stored yet, cannot be projected, or nullopt. A proposal's
+  // id is its entry's id, chosen by the device and global: a second entry
+  // with an id already queued would be stored but never queued, so it is
+  // refused ("append.proposed_change.id: ..."). Same precondition as apply().
+  static std::optional<std::string> clash(Poco::Data::Session& session, const sync::Operation& op);
 
   static void apply(Poco::Data::Session& session, const sync::Operation& op, std::uint64_t seq);
 

@@ -23,7 +23,9 @@ namespace hemma::server {
 struct AppendResult {
   std::uint64_t seq = 0;
   bool duplicate = false;
-  // Set when the id is already stored with different content.
+  // Set when the id is already stored with different content, or when a new
+  // operation cannot be projected (EntryProjection::clash()); either way
+  // nothing of it is stored.
   std::optional<std::string> problem;
 };
 
