@@ -1199,6 +1199,7 @@ std::vector<api::ScheduledVisit> CareService::scheduledVisits(const api::Princip
     std::string homeOrganisationId;
     domain::CarePlan plan;
     std::map<std::string, domain::Visit> visits;
+    std::map<std::string, std::set<std::string>> answeredTasks;  // by visit
   };
   std::map<std::string, PatientView> views;
   std::map<std::string, std::string> organisationNames;
@@ -1220,6 +1221,7 @@ std::vector<api::ScheduledVisit> CareService::scheduledVisits(const api::Princip
         view.plan = planOf(patientId);
         const api::VisitList visits = visitsOf(patientId);
         for (const auto& visit : visits.visits()) view.visits[visit.id()] = visit;
+        view.answeredTasks = m_log.answeredTasks(patientId);
       }
       it = views.emplace(patientId, std::move(view)).first;
     }
@@ -1230,15 +1232,25 @@ std::vector<api::ScheduledVisit> CareService::scheduledVisits(const api::Princip
     *scheduled.mutable_visit() = visit->second;
     scheduled.set_patient_name(view.name);
     std::string organisationId = view.homeOrganisationId;
+    // The tablet's checklist (mobile-core Device::visit()): the plan's
+    // nurse activities and the visit's own activity; done counts those of
+    // them answered at the visit.
+    const auto answeredIt = view.answeredTasks.find(visitId);
+    std::uint32_t total = 0, done = 0;
     for (const auto& activity : view.plan.activities()) {
-      if (activity.id() != visit->second.activity_id()) continue;
-      scheduled.set_activity_text(activity.text());
-      if (!activity.responsible_organisation_id().empty()) organisationId = activity.responsible_organisation_id();
+      const bool own = activity.id() == visit->second.activity_id();
+      if (own) {
+        scheduled.set_activity_text(activity.text());
+        if (!activity.responsible_organisation_id().empty()) organisationId = activity.responsible_organisation_id();
+      }
+      if (!own && activity.responsible_role() != domain::NURSE) continue;
+      ++total;
+      if (answeredIt != view.answeredTasks.end() && answeredIt->second.count(activity.id())) ++done;
     }
     scheduled.set_organisation_id(organisationId);
     scheduled.set_organisation_name(organisationNames[organisationId]);
-    scheduled.set_tasks_done(m_log.answeredTasks(patientId, visitId));
-    scheduled.set_tasks_total(static_cast<std::uint32_t>(view.plan.activities_size()));
+    scheduled.set_tasks_done(done);
+    scheduled.set_tasks_total(total);
     read.insert(patientId);
   }
   auditEach(caller, "schedule.read", read, nowMs);

@@ -199,13 +199,15 @@ std::vector<Authored<api::Alert>> EntryProjection::alertsAfter(Poco::Data::Sessi
   return alerts;
 }
 
-std::uint32_t EntryProjection::answeredTasks(Poco::Data::Session& s, const std::string& patientId,
-                                             const std::string& visitId) {
-  int count = 0;
-  std::string patient = patientId, visit = visitId;
-  s << "SELECT count(*) FROM visit_tasks WHERE patient_id = ? AND visit_id = ?", into(count), use(patient),
-      use(visit), now;
-  return static_cast<std::uint32_t>(count);
+std::map<std::string, std::set<std::string>> EntryProjection::answeredTasks(Poco::Data::Session& s,
+                                                                            const std::string& patientId) {
+  std::vector<std::string> visits, activities;
+  std::string patient = patientId;
+  s << "SELECT visit_id, activity_id FROM visit_tasks WHERE patient_id = ?", into(visits), into(activities),
+      use(patient), now;
+  std::map<std::string, std::set<std::string>> answered;
+  for (std::size_t i = 0; i < visits.size(); ++i) answered[visits[i]].insert(activities[i]);
+  return answered;
 }
 
 }  // namespace hemma::server

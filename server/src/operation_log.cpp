@@ -224,9 +224,9 @@ std::vector<Authored<api::Alert>> OperationLog::alertsAfter(std::uint64_t afterS
   return EntryProjection::alertsAfter(s, afterSeq, limit);
 }
 
-std::uint32_t OperationLog::answeredTasks(const std::string& patientId, const std::string& visitId) {
+std::map<std::string, std::set<std::string>> OperationLog::answeredTasks(const std::string& patientId) {
   Poco::Data::Session s = m_db.session();
-  return EntryProjection::answeredTasks(s, patientId, visitId);
+  return EntryProjection::answeredTasks(s, patientId);
 }
 
 std::vector<std::pair<std::string, std::string>> OperationLog::visitsStarting(const std::string& fromRfc3339,

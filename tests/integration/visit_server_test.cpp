@@ -851,3 +851,50 @@ TEST_CASE("a pushed message goes only to someone in the patient's care team") {
   CHECK(response.acks_size() == 2);
 }
 
+TEST_CASE("the schedule's checklist counts are the tablet's: nurse activities and the visit's own") {
+  test::TempDir dir;
+  test::ServerProcess server(dir.file("server.db"), test::demoServerArgs());
+  const int port = server.port();
+  Tablet karin(dir, server, "nurse-karin", "tablet-karin");
+  const std::string lena = test::login(port, "coordinator-lena");
+  auto outcome = [&](const std::string& visit, const std::string& activity) {
+    const std::string id = visit + "-" + activity + "-outcome";
+    sync::Operation op = karin.operation("patient-01", "task_outcome", id);
+    domain::TaskOutcome& t = *op.mutable_append()->mutable_task_outcome();
+    t.set_id(id);
+    t.set_patient_id("patient-01");
+    t.set_visit_id(visit);
+    t.set_activity_id(activity);
+    t.set_author_id("nurse-karin");
+    t.set_outcome(domain::TaskOutcome::DONE);
+    t.set_recorded_at(sync::formatRfc3339(nowMs()));
+    return op;
+  };
+  // A visit for the physician's activity (act-3) has it on its checklist too.
+  requireOk(call(port, "POST", "/api/v1/patients/patient-01/visits", lena,
+                 R"({"id": "review-visit", "nurseId": "nurse-karin", "scheduledStart": "2030-03-01T10:00:00Z",
+                     "activityId": "patient-01-act-3"})"));
+  requireOk(call(port, "POST", "/api/v1/patients/patient-01/visits", lena,
+                 R"({"id": "round-visit", "nurseId": "nurse-karin", "scheduledStart": "2030-03-01T12:00:00Z",
+                     "activityId": "patient-01-act-1"})"));
+  // At the round, both nurse tasks and (off the checklist) the review.
+  REQUIRE(karin.push({outcome("round-visit", "patient-01-act-1"), outcome("round-visit", "patient-01-act-2"),
+                      outcome("round-visit", "patient-01-act-3"), outcome("review-visit", "patient-01-act-3")})
+              .acks_size() == 4);
+
+  const auto schedule =
+      test::parsed<api::Schedule>(call(port, "GET", "/api/v1/schedule?from=2030-03-01&to=2030-03-01", lena).body);
+  std::map<std::string, api::ScheduledVisit> byId;
+  for (const auto& v : schedule.visits()) byId[v.visit().id()] = v;
+  REQUIRE(byId.count("round-visit"));
+  REQUIRE(byId.count("review-visit"));
+  CHECK(byId["round-visit"].tasks_total() == 2);
+  CHECK(byId["round-visit"].tasks_done() == 2);
+  CHECK(byId["review-visit"].tasks_total() == 3);
+  CHECK(byId["review-visit"].tasks_done() == 1);
+
+  // The tablet's checklist for the same visits, item for item.
+  REQUIRE(karin.device.sync(karin.link).ok);
+  CHECK(karin.device.visit("round-visit").checklist.size() == 2);
+  CHECK(karin.device.visit("review-visit").checklist.size() == 3);
+}

@@ -14,7 +14,9 @@
 #include <Poco/Data/Session.h>
 
 #include <cstdint>
+#include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -52,9 +54,10 @@ class EntryProjection {
   // filled in.
   static std::vector<Authored<api::Alert>> alertsAfter(Poco::Data::Session& session, std::uint64_t afterSeq,
                                                        std::uint32_t limit);
-  // The activities answered (done, not done or refused) at a visit.
-  static std::uint32_t answeredTasks(Poco::Data::Session& session, const std::string& patientId,
-                                     const std::string& visitId);
+  // The activities answered (done, not done or refused) at each visit of
+  // the patient: visit id -> activity ids.
+  static std::map<std::string, std::set<std::string>> answeredTasks(Poco::Data::Session& session,
+                                                                    const std::string& patientId);
 };
 
 }  // namespace hemma::server

@@ -8,8 +8,10 @@
 // servers over PostgreSQL will need a commit-ordered cursor.
 
 #include <cstdint>
+#include <map>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -74,7 +76,7 @@ class OperationLog {
   // Derived from the entries as they were stored (entry_projection.hpp).
   std::vector<Authored<api::News2Point>> news2(const std::string& patientId, std::uint32_t limit);
   std::vector<Authored<api::Alert>> alertsAfter(std::uint64_t afterSeq, std::uint32_t limit);
-  std::uint32_t answeredTasks(const std::string& patientId, const std::string& visitId);
+  std::map<std::string, std::set<std::string>> answeredTasks(const std::string& patientId);
   // (patient id, visit id) of the visits scheduled to start in
   // [from, to) (RFC 3339 UTC as stored), by start time.
   std::vector<std::pair<std::string, std::string>> visitsStarting(const std::string& fromRfc3339,
