@@ -58,9 +58,11 @@ await browserTest('physician', async ({server, newPage, step, shot}) => {
   });
 
   await step('she reviews a sync conflict and resolves it', async () => {
-    await pushOperations(server, 'nurse-karin', 'tablet-karin', [{patientId: 'patient-01', entityType: 'medication',
+    // Two tablets of the plan's editor (a nurse's tablet may not write a
+    // dose), each changing it without having seen the other's change.
+    await pushOperations(server, 'coordinator-lena', 'tablet-lena', [{patientId: 'patient-01', entityType: 'medication',
       entityId: 'med-metoprolol', write: {field: 'dose', value: '25 mg', baseHlc: '0'}}]);
-    await pushOperations(server, 'nurse-olle', 'tablet-olle', [{patientId: 'patient-01', entityType: 'medication',
+    await pushOperations(server, 'coordinator-lena', 'tablet-office', [{patientId: 'patient-01', entityType: 'medication',
       entityId: 'med-metoprolol', write: {field: 'dose', value: '100 mg', baseHlc: '0'}}]);
     await page.getByRole('link', {name: 'Conflicts'}).click();
     await page.getByRole('heading', {name: 'Sync conflicts to review'}).waitFor();
