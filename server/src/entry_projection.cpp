@@ -36,6 +36,13 @@ api::News2Point pointOf(const domain::VitalSigns& vitals) {
   return point;
 }
 
+// The trend is ordered by its observed_at column as text: stored in UTC
+// with milliseconds, a tablet's "+02:00" or second-only time still sorts by
+// the instant. (validateOperation() has checked that the time parses.)
+std::string normalisedTime(const std::string& rfc3339) {
+  return sync::formatRfc3339(sync::parseRfc3339(rfc3339).value_or(0));
+}
+
 bool alarming(domain::News2Risk risk) { return risk == domain::NEWS2_MEDIUM || risk == domain::NEWS2_HIGH; }
 
 void insertAlert(Poco::Data::Session& s, std::uint64_t seq, const sync::Operation& op, api::Alert alert) {
@@ -82,10 +89,7 @@ void projectVitalSigns(Poco::Data::Session& s, std::uint64_t seq, const sync::Op
     s << "DELETE FROM news2_points WHERE patient_id = ? AND vital_signs_id = ?", use(patient), use(amended), now;
   }
   Poco::Int64 key = static_cast<Poco::Int64>(seq);
-  // The trend is ordered by this column as text: in UTC with milliseconds,
-  // a tablet's "+02:00" or second-only time still sorts by the instant.
-  // (validateOperation() has checked that it parses.)
-  std::string at = sync::formatRfc3339(sync::parseRfc3339(vitals.observed_at()).value_or(0));
+  std::string at = normalisedTime(vitals.observed_at());
   std::string patient = op.patient_id(), author = op.author_id(), id = vitals.id();
   const api::News2Point point = pointOf(vitals);
   auto body = toBlob(point);
@@ -131,6 +135,18 @@ void EntryProjection::migrate(Poco::Data::Session& s) {
        "author_id TEXT NOT NULL, vital_signs_id TEXT NOT NULL, observed_at TEXT NOT NULL, body BLOB NOT NULL)",
       now;
   s << "CREATE INDEX IF NOT EXISTS news2_by_patient ON news2_points(patient_id, observed_at)", now;
+  // Points projected before their times were normalised (see
+  // projectVitalSigns()): only those not already in the 24-character UTC
+  // form are rewritten.
+  std::vector<Poco::Int64> stale;
+  std::vector<std::string> times;
+  s << "SELECT seq, observed_at FROM news2_points WHERE length(observed_at) != 24 OR "
+       "substr(observed_at, 20, 1) != '.' OR substr(observed_at, 24, 1) != 'Z'",
+      into(stale), into(times), now;
+  for (std::size_t i = 0; i < stale.size(); ++i) {
+    std::string at = normalisedTime(times[i]);
+    s << "UPDATE news2_points SET observed_at = ? WHERE seq = ?", use(at), use(stale[i]), now;
+  }
   s << "CREATE TABLE IF NOT EXISTS alerts(seq INTEGER PRIMARY KEY, patient_id TEXT NOT NULL, "
        "author_id TEXT NOT NULL, body BLOB NOT NULL)",
       now;
