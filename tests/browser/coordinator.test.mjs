@@ -74,7 +74,7 @@ await browserTest('coordinator', async ({server, newPage, step, shot}) => {
   });
 
   await step('she withdraws the consent for the region and records it again', async () => {
-    await page.getByRole('button', {name: 'Withdraw consent for org-soder'}).click();
+    await page.getByRole('button', {name: 'Withdraw consent for Region Söder'}).click();
     await page.locator('#status', {hasText: 'The consent was withdrawn.'}).waitFor();
     const consentSection = page.locator('section', {has: page.getByRole('heading', {name: 'Consent'})});
     await consentSection.getByLabel('Organisation').selectOption('org-soder');
