@@ -350,7 +350,8 @@ TEST_CASE("vital signs scoring medium raise an alert for the physician and join 
   CHECK(test::parsed<api::AlertList>(
             call(port, "GET", "/api/v1/alerts?after=" + std::to_string(start), sara).body)
             .alerts_size() == 0);
-  for (const auto& point : trendOf(sara).news2()) CHECK(point.vital_signs_id().rfind("karin-vitals", 0) != 0);
+  const api::PatientSummary trend = trendOf(sara);
+  for (const auto& point : trend.news2()) CHECK(point.vital_signs_id().rfind("karin-vitals", 0) != 0);
   timeline = test::parsed<api::Timeline>(call(port, "GET", "/api/v1/patients/patient-01/timeline", sara).body);
   for (const auto& entry : timeline.entries()) CHECK(entry.author_id() != "nurse-karin");
 }
