@@ -21,8 +21,7 @@ api::AuditEntry parseEntry(const Poco::Data::BLOB& body, Poco::Int64 seq) {
 
 }  // namespace
 
-AuditLog::AuditLog(Database& db) : m_db(db) {
-  Poco::Data::Session s = m_db.session();
+void AuditLog::migrate(Poco::Data::Session& s) {
   s << R"sql(
     CREATE TABLE IF NOT EXISTS audit_log(
       seq INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -59,31 +58,34 @@ AuditLog::AuditLog(Database& db) : m_db(db) {
       now;
 }
 
+AuditWriter::AuditWriter(Poco::Data::Session& session) : m_insert(session) {
+  m_insert << "INSERT INTO audit_log(at, user_id, organisation_id, patient_id, action, outcome, emergency, body) "
+              "VALUES(?, ?, ?, ?, ?, ?, ?, ?)",
+      use(m_at), use(m_user), use(m_organisation), use(m_patient), use(m_action), use(m_outcome), use(m_emergency),
+      use(m_body);
+}
+
+void AuditWriter::insert(api::AuditEntry& entry, const std::string& atRfc3339) {
+  if (entry.at().empty()) entry.set_at(atRfc3339);
+  m_at = entry.at();
+  m_user = entry.user_id();
+  m_organisation = entry.organisation_id();
+  m_patient = entry.patient_id();
+  m_action = entry.action();
+  m_outcome = entry.outcome();
+  m_emergency = entry.emergency() ? 1 : 0;
+  const std::string bytes = entry.SerializeAsString();
+  m_body = Poco::Data::BLOB(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size());
+  m_insert.execute();
+}
+
 void AuditLog::append(std::vector<api::AuditEntry> entries, const std::string& atRfc3339) {
   if (entries.empty()) return;
   Poco::Data::Session s = m_db.session();
-  std::string at, user, organisation, patient, action, outcome;
-  int emergency = 0;
-  Poco::Data::BLOB body;
-  Poco::Data::Statement insert(s);
-  insert << "INSERT INTO audit_log(at, user_id, organisation_id, patient_id, action, outcome, emergency, body) "
-            "VALUES(?, ?, ?, ?, ?, ?, ?, ?)",
-      use(at), use(user), use(organisation), use(patient), use(action), use(outcome), use(emergency), use(body);
+  AuditWriter writer(s);
   s.begin();
   try {
-    for (auto& entry : entries) {
-      if (entry.at().empty()) entry.set_at(atRfc3339);
-      at = entry.at();
-      user = entry.user_id();
-      organisation = entry.organisation_id();
-      patient = entry.patient_id();
-      action = entry.action();
-      outcome = entry.outcome();
-      emergency = entry.emergency() ? 1 : 0;
-      const std::string bytes = entry.SerializeAsString();
-      body = Poco::Data::BLOB(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size());
-      insert.execute();
-    }
+    for (auto& entry : entries) writer.insert(entry, atRfc3339);
     s.commit();
   } catch (...) {
     s.rollback();

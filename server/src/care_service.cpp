@@ -807,12 +807,7 @@ sync::PushResponse CareService::push(const api::Principal& caller, const sync::P
     }
     return std::nullopt;
   };
-  sync::PushResponse response = m_sync.push(request, nowMs, allowed);
-
   // One audit entry per operation, with its own author and time.
-  std::map<std::string, const sync::Operation*> byId;
-  for (const auto& op : request.operations()) byId[op.id()] = &op;
-  std::vector<api::AuditEntry> entries;
   auto entryFor = [&](const sync::Operation& op, const std::string& outcome) {
     api::AuditEntry entry;
     entry.set_user_id(caller.user_id());
@@ -825,17 +820,26 @@ sync::PushResponse CareService::push(const api::Principal& caller, const sync::P
     entry.set_outcome(outcome);
     entry.set_original_author_id(op.author_id());
     entry.set_original_time(op.recorded_at());
-    entries.push_back(std::move(entry));
+    return entry;
   };
-  for (const auto& ack : response.acks()) {
-    if (!ack.duplicate()) entryFor(*byId[ack.operation_id()], "allowed");
-  }
+  // A newly stored operation's entry is written in the transaction that
+  // stores it: no acknowledged operation is without its audit entry, even if
+  // the server dies right after the commit (a retry acks it as a duplicate
+  // and does not audit it again).
+  sync::PushResponse response = m_sync.push(request, nowMs, allowed,
+                                            [&](const sync::Operation& op) { return entryFor(op, "allowed"); });
+
+  // A refusal stores nothing, so its entry has a transaction of its own,
+  // after the push's: a crash in between loses the denied entry, never data.
+  std::map<std::string, const sync::Operation*> byId;
+  for (const auto& op : request.operations()) byId[op.id()] = &op;
+  std::vector<api::AuditEntry> denied;
   for (const auto& rejection : response.rejections()) {
     if (rejection.code() == sync::OperationRejection::FORBIDDEN) {
-      entryFor(*byId[rejection.operation_id()], "denied: " + rejection.reason());
+      denied.push_back(entryFor(*byId[rejection.operation_id()], "denied: " + rejection.reason()));
     }
   }
-  m_audit.append(std::move(entries), sync::formatRfc3339(nowMs));
+  m_audit.append(std::move(denied), sync::formatRfc3339(nowMs));
   return response;
 }
 

@@ -1,5 +1,6 @@
 #include "hemma/server/database.hpp"
 
+#include "hemma/server/audit_log.hpp"
 #include "hemma/server/entry_projection.hpp"
 #include "hemma/server/field_store.hpp"
 
@@ -54,6 +55,7 @@ void Database::migrate() {
       now;
   FieldStore::migrate(s);
   EntryProjection::migrate(s);
+  AuditLog::migrate(s);
   s << "CREATE TABLE IF NOT EXISTS settings(name TEXT PRIMARY KEY, value TEXT NOT NULL)", now;
 }
 

@@ -1,5 +1,6 @@
 #include "hemma/server/operation_log.hpp"
 
+#include "hemma/server/audit_log.hpp"
 #include "hemma/server/entry_projection.hpp"
 #include "hemma/server/field_store.hpp"
 
@@ -24,7 +25,7 @@ std::string fromBlob(const Poco::Data::BLOB& blob) {
 }  // namespace
 
 std::vector<AppendResult> OperationLog::append(const std::vector<const sync::Operation*>& ops,
-                                               const std::string& receivedAt) {
+                                               const std::string& receivedAt, const AuditFor& auditFor) {
   std::vector<AppendResult> results(ops.size());
   if (ops.empty()) return results;
 
@@ -47,6 +48,9 @@ std::vector<AppendResult> OperationLog::append(const std::vector<const sync::Ope
       use(hlc), use(recordedAt), use(received), use(field), use(body);
   Poco::Data::Statement lookup(s);
   lookup << "SELECT seq, body FROM operations WHERE op_id = ?", into(seq), into(storedBody), use(opId);
+  // The audit entries go into the same transaction as the operations.
+  std::optional<AuditWriter> audit;
+  if (auditFor) audit.emplace(s);
 
   s.begin();
   try {
@@ -85,6 +89,10 @@ std::vector<AppendResult> OperationLog::append(const std::vector<const sync::Ope
         results[i].seq = static_cast<std::uint64_t>(insertedSeq.front());
         FieldStore::apply(s, op);
         EntryProjection::apply(s, op, results[i].seq);
+        if (audit) {
+          api::AuditEntry entry = auditFor(op);
+          audit->insert(entry, receivedAt);
+        }
         continue;
       }
       if (lookup.execute() == 0) {

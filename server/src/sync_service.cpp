@@ -25,7 +25,7 @@ SyncService::SyncService(OperationLog& log, std::string serverDeviceId)
     : m_log(log), m_serverDeviceId(std::move(serverDeviceId)), m_clock(log.newestHlc()) {}
 
 sync::PushResponse SyncService::push(const sync::PushRequest& request, std::int64_t nowMs,
-                                     const PushFilter& allowed) {
+                                     const PushFilter& allowed, const OperationLog::AuditFor& audit) {
   checkVersion(request.protocol_version());
   if (request.device_id().empty()) throw BadRequest("device_id: empty");
   if (static_cast<std::size_t>(request.operations_size()) > sync::kMaxPushOperations) {
@@ -103,7 +103,7 @@ sync::PushResponse SyncService::push(const sync::PushRequest& request, std::int6
     }
   }
 
-  const auto results = m_log.append(valid, sync::formatRfc3339(nowMs));
+  const auto results = m_log.append(valid, sync::formatRfc3339(nowMs), audit);
   {
     // The server's own writes must order after everything it has stored.
     std::lock_guard lock(m_clockMutex);

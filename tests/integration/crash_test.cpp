@@ -1,7 +1,9 @@
 // Crash safety (DESIGN.md "Quality"): the server killed with SIGKILL in the
 // middle of a sync loses no operation it acknowledged, and a device that dies
 // between sending a batch and recording the acknowledgements sends it again
-// harmlessly. Both end with every operation on the server exactly once.
+// harmlessly. Both end with every operation on the server exactly once, each
+// with exactly one push audit entry (written in the transaction that stored
+// the operation, so a kill cannot separate them).
 //
 // The server runs the demo world (it needs signed-in tablets): the tablets
 // sign in as nurse-karin and nurse-olle and write every note for patient-01,
@@ -34,6 +36,7 @@
 #include "hemma/mobile/device.hpp"
 #include "hemma/mobile/http_transport.hpp"
 #include "hemma/sync/protocol.hpp"
+#include "support/api_client.hpp"
 #include "support/demo_world.hpp"
 #include "support/server_process.hpp"
 #include "support/temp_dir.hpp"
@@ -184,6 +187,49 @@ std::string sample(const Container& ids, std::size_t n = 10) {
     out << (shown > 1 ? ", " : "") << id;
   }
   return out.str();
+}
+
+// The audit trail is as durable as the operations: every operation stored
+// has exactly one allowed push entry (action sync.push.<entity_type>, the
+// operation id as purpose, its author and time), written in the transaction
+// that stored it, whatever was killed when. `ops` are the test's operations
+// as the server holds them; the result names those that do not, and audited
+// ids that are not among them.
+struct AuditCheck {
+  std::vector<std::string> unaudited;      // no entry
+  std::vector<std::string> auditedTwice;   // more than one
+  std::vector<std::string> wrongEntry;     // not as the operation says
+  std::vector<std::string> auditedUnseen;  // an allowed entry but not stored
+  std::set<std::string> audited;           // ids with an allowed entry
+};
+
+AuditCheck checkPushAudit(const std::string& serverDb, const std::vector<hemma::sync::Operation>& ops) {
+  std::map<std::string, std::vector<hemma::api::AuditEntry>> byId;
+  hemma::test::AuditReader reader(serverDb);
+  for (auto& entry : reader.entries("sync.push.")) {
+    if (entry.outcome() == "allowed") byId[entry.purpose()].push_back(std::move(entry));
+  }
+  AuditCheck check;
+  std::set<std::string> stored;
+  for (const auto& op : ops) {
+    stored.insert(op.id());
+    const auto it = byId.find(op.id());
+    if (it == byId.end()) {
+      check.unaudited.push_back(op.id());
+      continue;
+    }
+    if (it->second.size() != 1) check.auditedTwice.push_back(op.id());
+    const auto& entry = it->second.front();
+    if (entry.action() != "sync.push." + op.entity_type() || entry.original_author_id() != op.author_id() ||
+        entry.original_time() != op.recorded_at() || entry.patient_id() != op.patient_id()) {
+      check.wrongEntry.push_back(op.id());
+    }
+  }
+  for (const auto& [id, entries] : byId) {
+    check.audited.insert(id);
+    if (!stored.count(id)) check.auditedUnseen.push_back(id);
+  }
+  return check;
 }
 
 std::set<std::string> outboxIds(Device& device) {
@@ -596,6 +642,28 @@ TEST_CASE("the server killed with SIGKILL mid-sync loses no acknowledged operati
   CHECK(missing.empty());
   CHECK(duplicated.empty());
 
+  // Each of them has its one push audit entry: also those acknowledged
+  // before a kill, and those stored just before a kill whose acks died
+  // with the server (resent and acked as duplicates, not audited again).
+  {
+    const AuditCheck audit = checkPushAudit(serverDb, everything);
+    std::vector<std::string> ackedUnaudited;
+    for (const auto& id : acknowledged) {
+      if (!audit.audited.count(id)) ackedUnaudited.push_back(id);
+    }
+    INFO("acknowledged before the restart without an audit entry: " << ackedUnaudited.size() << " ["
+                                                                     << sample(ackedUnaudited) << "]");
+    INFO("stored without an audit entry: " << audit.unaudited.size() << " [" << sample(audit.unaudited) << "]");
+    INFO("audited more than once: " << audit.auditedTwice.size() << " [" << sample(audit.auditedTwice) << "]");
+    INFO("audit entry not as the operation: " << audit.wrongEntry.size() << " [" << sample(audit.wrongEntry) << "]");
+    INFO("audited but not stored: " << audit.auditedUnseen.size() << " [" << sample(audit.auditedUnseen) << "]");
+    CHECK(ackedUnaudited.empty());
+    CHECK(audit.unaudited.empty());
+    CHECK(audit.auditedTwice.empty());
+    CHECK(audit.wrongEntry.empty());
+    CHECK(audit.auditedUnseen.empty());
+  }
+
   // A fresh tablet (nurse-olle's, as the observer) pulls all 12,000 notes
   // beside the demo world, exactly once, byte for byte.
   Device fresh(dir.file("fresh.db"), clock);
@@ -706,6 +774,17 @@ TEST_CASE("a device killed mid-sync resends its outbox idempotently") {
     if (lost != seqOfLostAck.end()) CHECK(op.server_seq() == lost->second);
   }
   CHECK(differing == 0);
+  // One push audit entry each: the resent batch, acked as duplicates, is
+  // not audited again.
+  {
+    const AuditCheck audit = checkPushAudit(dir.file("server.db"), everything);
+    INFO("stored without an audit entry: " << sample(audit.unaudited));
+    INFO("audited more than once: " << sample(audit.auditedTwice));
+    CHECK(audit.unaudited.empty());
+    CHECK(audit.auditedTwice.empty());
+    CHECK(audit.wrongEntry.empty());
+    CHECK(audit.auditedUnseen.empty());
+  }
 
   // And a second device (nurse-olle's, as the observer) sees each note once,
   // beside the demo world.
@@ -800,6 +879,17 @@ TEST_CASE("a device process killed with SIGKILL mid-sync resends its outbox idem
     if (it == written.end() || it->second != op.append().note().SerializeAsString()) ++differing;
   }
   CHECK(differing == 0);
+  // One push audit entry each, whichever sync stored it and however often
+  // it was resent.
+  {
+    const AuditCheck audit = checkPushAudit(dir.file("server.db"), everything);
+    INFO("stored without an audit entry: " << sample(audit.unaudited));
+    INFO("audited more than once: " << sample(audit.auditedTwice));
+    CHECK(audit.unaudited.empty());
+    CHECK(audit.auditedTwice.empty());
+    CHECK(audit.wrongEntry.empty());
+    CHECK(audit.auditedUnseen.empty());
+  }
   WARN("seed " << seed << ": " << killed << " of " << kRounds << " device syncs killed; " << beforeResync.size()
                << " of " << written.size() << " on the server before the resync, " << storedButQueued
                << " of them stored but unacknowledged on the device; the resync found " << report.duplicates

@@ -163,4 +163,29 @@ std::vector<AuditRow> AuditReader::since(std::int64_t seq) {
   return rows;
 }
 
+std::vector<api::AuditEntry> AuditReader::entries(const std::string& actionPrefix) {
+  sqlite3_stmt* statement = nullptr;
+  if (sqlite3_prepare_v2(m_db, "SELECT seq, body FROM audit_log WHERE substr(action, 1, ?) = ? ORDER BY seq", -1,
+                         &statement, nullptr) != SQLITE_OK) {
+    fail(m_db, "prepare");
+  }
+  sqlite3_bind_int64(statement, 1, static_cast<sqlite3_int64>(actionPrefix.size()));
+  sqlite3_bind_text(statement, 2, actionPrefix.data(), static_cast<int>(actionPrefix.size()), SQLITE_TRANSIENT);
+  std::vector<api::AuditEntry> result;
+  int step = SQLITE_ROW;
+  while ((step = sqlite3_step(statement)) == SQLITE_ROW) {
+    api::AuditEntry entry;
+    const std::int64_t seq = sqlite3_column_int64(statement, 0);
+    if (!entry.ParseFromArray(sqlite3_column_blob(statement, 1), sqlite3_column_bytes(statement, 1))) {
+      sqlite3_finalize(statement);
+      throw std::runtime_error("audit_log: entry " + std::to_string(seq) + " is not an api.AuditEntry");
+    }
+    entry.set_seq(static_cast<std::uint64_t>(seq));
+    result.push_back(std::move(entry));
+  }
+  sqlite3_finalize(statement);
+  if (step != SQLITE_DONE) fail(m_db, "read");
+  return result;
+}
+
 }  // namespace hemma::test

@@ -12,6 +12,8 @@
 #include <utility>
 #include <vector>
 
+#include "hemma/api.pb.h"
+
 struct sqlite3;
 
 namespace hemma::test {
@@ -84,6 +86,9 @@ class AuditReader {
   // The rows after `seq`, oldest first.
   std::vector<AuditRow> since(std::int64_t seq);
   std::int64_t count();
+  // The whole entries (as stored in `body`, with `seq` set) whose action
+  // starts with `actionPrefix` (e.g. "sync.push."), oldest first.
+  std::vector<api::AuditEntry> entries(const std::string& actionPrefix);
 
  private:
   ::sqlite3* m_db = nullptr;

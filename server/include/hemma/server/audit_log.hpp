@@ -8,6 +8,10 @@
 //
 // Thread-safe.
 
+#include <Poco/Data/LOB.h>
+#include <Poco/Data/Session.h>
+#include <Poco/Data/Statement.h>
+
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -26,12 +30,40 @@ struct AuditQuery {
   std::uint32_t limit = 500;
 };
 
+// Writes audit entries inside a transaction the caller holds, on its
+// session: an entry commits together with what it records, or neither does.
+// OperationLog::append uses it so that a pushed operation and its audit
+// entry are stored in the same transaction. One prepared insert, reused for
+// every entry. Not thread-safe; lives no longer than the session.
+class AuditWriter {
+ public:
+  explicit AuditWriter(Poco::Data::Session& session);
+  AuditWriter(const AuditWriter&) = delete;
+  AuditWriter& operator=(const AuditWriter&) = delete;
+
+  // Sets `at` to `atRfc3339` if it is empty, and inserts the entry. Throws
+  // Poco::Data::DataException if the database refuses it (the caller rolls
+  // back).
+  void insert(api::AuditEntry& entry, const std::string& atRfc3339);
+
+ private:
+  std::string m_at, m_user, m_organisation, m_patient, m_action, m_outcome;
+  int m_emergency = 0;
+  Poco::Data::BLOB m_body;
+  Poco::Data::Statement m_insert;
+};
+
 class AuditLog {
  public:
-  explicit AuditLog(Database& db);
+  explicit AuditLog(Database& db) : m_db(db) {}
 
-  // Appends entries in one transaction; `seq` and (if empty) `at` are set
-  // here.
+  // Creates the tables and their append-only triggers if missing (run by
+  // Database::migrate, so the log exists before anything writes to it).
+  static void migrate(Poco::Data::Session& session);
+
+  // Appends entries in a transaction of their own; `seq` and (if empty)
+  // `at` are set here. For entries that must commit with other data, see
+  // AuditWriter.
   void append(std::vector<api::AuditEntry> entries, const std::string& atRfc3339);
   void append(api::AuditEntry entry, const std::string& atRfc3339) { append(std::vector{std::move(entry)}, atRfc3339); }
 

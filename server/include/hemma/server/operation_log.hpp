@@ -8,6 +8,7 @@
 // servers over PostgreSQL will need a commit-ordered cursor.
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -15,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "hemma/api.pb.h"
 #include "hemma/server/database.hpp"
 #include "hemma/server/entry_projection.hpp"
 #include "hemma/server/field_store.hpp"
@@ -35,14 +37,22 @@ class OperationLog {
  public:
   explicit OperationLog(Database& db) : m_db(db) {}
 
+  // The audit entry of a newly stored operation (a push: who pushed it,
+  // with its original author and time); its `at` defaults to receivedAt.
+  using AuditFor = std::function<api::AuditEntry(const sync::Operation& op)>;
+
   // Stores the operations in one transaction; returns once they are durable.
   // For each newly stored operation, the same transaction updates the
   // current field values (field_store.hpp) and what is derived from entries
-  // (entry_projection.hpp: proposals, NEWS2 trend, alerts, visit tasks).
-  // An operation whose id is already stored is not stored again: its result
-  // is the original sequence number with `duplicate` set. Throws
-  // Poco::Data::DataException if the database fails (nothing is stored).
-  std::vector<AppendResult> append(const std::vector<const sync::Operation*>& ops, const std::string& receivedAt);
+  // (entry_projection.hpp: proposals, NEWS2 trend, alerts, visit tasks), and,
+  // when `auditFor` is given, appends its audit entry to the audit log
+  // (AuditWriter): an acknowledged operation always has its audit entry.
+  // An operation whose id is already stored is not stored again (nor
+  // audited again): its result is the original sequence number with
+  // `duplicate` set. Throws Poco::Data::DataException if the database fails,
+  // the audit insert included (nothing is stored).
+  std::vector<AppendResult> append(const std::vector<const sync::Operation*>& ops, const std::string& receivedAt,
+                                   const AuditFor& auditFor = {});
 
   // Up to `limit` operations with seq > `afterSeq`, in seq order, each with
   // server_seq set.

@@ -46,8 +46,11 @@ class SyncService {
 
   // Every operation in the request is acknowledged (stored, or stored
   // before) or rejected with its reason. Acknowledged means durable.
-  // Operations the filter refuses are rejected as FORBIDDEN.
-  sync::PushResponse push(const sync::PushRequest& request, std::int64_t nowMs, const PushFilter& allowed = {});
+  // Operations the filter refuses are rejected as FORBIDDEN. With `audit`,
+  // each newly stored operation's audit entry is stored in the same
+  // transaction as the operation (OperationLog::append).
+  sync::PushResponse push(const sync::PushRequest& request, std::int64_t nowMs, const PushFilter& allowed = {},
+                          const OperationLog::AuditFor& audit = {});
   // Operations the filter refuses are skipped; the cursor still moves past
   // them, so paging stays consistent.
   sync::PullResponse pull(const sync::PullRequest& request, std::int64_t nowMs, const PullFilter& visible = {});
