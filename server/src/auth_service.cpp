@@ -17,6 +17,7 @@
 #include <string_view>
 #include <vector>
 
+#include "hemma/server/blob.hpp"
 #include "hemma/sync/time_format.hpp"
 
 namespace hemma::server {
@@ -214,10 +215,6 @@ std::optional<Claims> readClaims(const std::string& jwt) {
   } catch (const Poco::Exception&) {
     return std::nullopt;
   }
-}
-
-Poco::Data::BLOB toBlob(const std::string& bytes) {
-  return Poco::Data::BLOB(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size());
 }
 
 void validateDeviceId(const std::string& deviceId) {

@@ -5,24 +5,17 @@
 #include <Poco/Nullable.h>
 #include <Poco/UUIDGenerator.h>
 
+#include "hemma/server/blob.hpp"
+
 namespace hemma::server {
 
 using namespace Poco::Data::Keywords;
 
 namespace {
 
-Poco::Data::BLOB toBlob(const google::protobuf::MessageLite& message) {
-  const std::string bytes = message.SerializeAsString();
-  return Poco::Data::BLOB(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size());
-}
-
 template <typename Message>
 Message fromBlob(const Poco::Data::BLOB& blob) {
-  Message message;
-  if (!message.ParseFromArray(blob.rawContent(), static_cast<int>(blob.size()))) {
-    throw std::runtime_error("domain store: a stored " + Message().GetTypeName() + " is corrupt");
-  }
-  return message;
+  return messageOf<Message>(blob, "domain store");
 }
 
 template <typename Message>

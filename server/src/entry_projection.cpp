@@ -3,6 +3,7 @@
 #include <Poco/Data/LOB.h>
 #include <Poco/Data/Statement.h>
 
+#include "hemma/server/blob.hpp"
 #include "hemma/server/field_store.hpp"
 #include "hemma/sync/time_format.hpp"
 
@@ -12,18 +13,9 @@ using namespace Poco::Data::Keywords;
 
 namespace {
 
-Poco::Data::BLOB toBlob(const google::protobuf::MessageLite& message) {
-  const std::string bytes = message.SerializeAsString();
-  return Poco::Data::BLOB(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size());
-}
-
 template <typename Message>
 Message fromBlob(const Poco::Data::BLOB& blob) {
-  Message message;
-  if (!message.ParseFromArray(blob.rawContent(), static_cast<int>(blob.size()))) {
-    throw std::runtime_error("entry projection: a stored " + Message().GetTypeName() + " is corrupt");
-  }
-  return message;
+  return messageOf<Message>(blob, "entry projection");
 }
 
 api::News2Point pointOf(const domain::VitalSigns& vitals) {

@@ -3,25 +3,13 @@
 #include <Poco/Data/LOB.h>
 #include <Poco/Data/Statement.h>
 
+#include "hemma/server/blob.hpp"
 #include "hemma/sync/field_history.hpp"
 #include "hemma/sync/merge_rules.hpp"
 
 namespace hemma::server {
 
 using namespace Poco::Data::Keywords;
-
-namespace {
-
-std::string fromBlob(const Poco::Data::BLOB& blob) {
-  return std::string(reinterpret_cast<const char*>(blob.rawContent()), blob.size());
-}
-
-Poco::Data::BLOB toBlob(const std::string& bytes) {
-  return Poco::Data::BLOB(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size());
-}
-
-
-}  // namespace
 
 void FieldStore::migrate(Poco::Data::Session& s) {
   s << R"sql(
@@ -78,7 +66,7 @@ void FieldStore::apply(Poco::Data::Session& s, const sync::Operation& op) {
       now;
   for (const auto& body : bodies) {
     sync::Operation stored;
-    if (!stored.ParseFromString(fromBlob(body))) throw std::runtime_error("field store: a stored operation is corrupt");
+    if (!stored.ParseFromString(bytesOf(body))) throw std::runtime_error("field store: a stored operation is corrupt");
     history.insert({stored.hlc(), stored.id(), stored.write().base_hlc(), stored.write().value(), stored.author_id()});
   }
 
@@ -126,7 +114,7 @@ std::vector<sync::Conflict> FieldStore::conflicts(Poco::Data::Session& s, const 
       into(bodies), into(resolvedBy), use(patient), use(patient), use(all), now;
   std::vector<sync::Conflict> result(bodies.size());
   for (std::size_t i = 0; i < bodies.size(); ++i) {
-    result[i].ParseFromString(fromBlob(bodies[i]));
+    result[i].ParseFromString(bytesOf(bodies[i]));
     if (!resolvedBy[i].isNull()) result[i].set_resolved_by_operation_id(resolvedBy[i].value());
   }
   return result;
@@ -139,7 +127,7 @@ std::optional<sync::Conflict> FieldStore::conflict(Poco::Data::Session& s, const
   s << "SELECT body, resolved_by FROM conflicts WHERE id = ?", into(bodies), into(resolvedBy), use(key), now;
   if (bodies.empty()) return std::nullopt;
   sync::Conflict conflict;
-  conflict.ParseFromString(fromBlob(bodies[0]));
+  conflict.ParseFromString(bytesOf(bodies[0]));
   if (!resolvedBy[0].isNull()) conflict.set_resolved_by_operation_id(resolvedBy[0].value());
   return conflict;
 }

@@ -1,6 +1,7 @@
 #include "hemma/server/operation_log.hpp"
 
 #include "hemma/server/audit_log.hpp"
+#include "hemma/server/blob.hpp"
 #include "hemma/server/entry_projection.hpp"
 #include "hemma/server/field_store.hpp"
 
@@ -11,18 +12,6 @@
 namespace hemma::server {
 
 using namespace Poco::Data::Keywords;
-
-namespace {
-
-Poco::Data::BLOB toBlob(const std::string& bytes) {
-  return Poco::Data::BLOB(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size());
-}
-
-std::string fromBlob(const Poco::Data::BLOB& blob) {
-  return std::string(reinterpret_cast<const char*>(blob.rawContent()), blob.size());
-}
-
-}  // namespace
 
 std::vector<AppendResult> OperationLog::append(const std::vector<const sync::Operation*>& ops,
                                                const std::string& receivedAt, const AuditFor& auditFor) {
@@ -101,7 +90,7 @@ std::vector<AppendResult> OperationLog::append(const std::vector<const sync::Ope
       }
       results[i].seq = static_cast<std::uint64_t>(seq);
       results[i].duplicate = true;
-      if (fromBlob(storedBody) != bytes) results[i].problem = "id: already used by a different operation";
+      if (bytesOf(storedBody) != bytes) results[i].problem = "id: already used by a different operation";
     }
     s.commit();
   } catch (...) {
