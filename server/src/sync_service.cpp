@@ -152,17 +152,7 @@ std::vector<sync::Operation> SyncService::writeOperations(const std::string& aut
   for (std::size_t i = 0; i < changes.size(); ++i) {
     const FieldChange& change = changes[i];
     sync::Operation& op = ops[i];
-    {
-      std::lock_guard lock(m_clockMutex);
-      op.set_id(sync::makeOperationId(m_serverDeviceId, ++m_counter));
-      op.set_hlc(m_clock.now(nowMs));
-    }
-    op.set_author_id(authorId);
-    op.set_device_id(m_serverDeviceId);
-    op.set_patient_id(patientId);
-    op.set_entity_type(change.entityType);
-    op.set_entity_id(change.entityId);
-    op.set_recorded_at(sync::formatRfc3339(nowMs));
+    op = newOperation(authorId, patientId, change.entityType, change.entityId, nowMs, nowMs);
     auto& write = *op.mutable_write();
     write.set_field(change.field);
     write.set_value(change.value);
@@ -189,9 +179,9 @@ std::vector<sync::Operation> SyncService::writeOperations(const std::string& aut
   return ops;
 }
 
-sync::Operation SyncService::appendEntry(const std::string& entityType, const std::string& entryId,
-                                         const std::string& authorId, const std::string& patientId,
-                                         sync::AppendEntry entry, std::int64_t nowMs, std::int64_t recordedAtMs) {
+sync::Operation SyncService::newOperation(const std::string& authorId, const std::string& patientId,
+                                          const std::string& entityType, const std::string& entityId,
+                                          std::int64_t nowMs, std::int64_t recordedAtMs) {
   sync::Operation op;
   {
     std::lock_guard lock(m_clockMutex);
@@ -202,8 +192,15 @@ sync::Operation SyncService::appendEntry(const std::string& entityType, const st
   op.set_device_id(m_serverDeviceId);
   op.set_patient_id(patientId);
   op.set_entity_type(entityType);
-  op.set_entity_id(entryId);
+  op.set_entity_id(entityId);
   op.set_recorded_at(sync::formatRfc3339(recordedAtMs));
+  return op;
+}
+
+sync::Operation SyncService::appendEntry(const std::string& entityType, const std::string& entryId,
+                                         const std::string& authorId, const std::string& patientId,
+                                         sync::AppendEntry entry, std::int64_t nowMs, std::int64_t recordedAtMs) {
+  sync::Operation op = newOperation(authorId, patientId, entityType, entryId, nowMs, recordedAtMs);
   *op.mutable_append() = std::move(entry);
   if (auto problem = sync::validateOperation(op)) throw BadRequest(*problem);
   if (auto problem = sync::checkPolicy(op)) throw BadRequest(*problem);

@@ -94,6 +94,11 @@ class SyncService {
                                  std::int64_t nowMs);
 
  private:
+  // A new operation of the server's own device: its next id and clock value,
+  // the author's and patient's ids, and the entity it changes.
+  sync::Operation newOperation(const std::string& authorId, const std::string& patientId,
+                               const std::string& entityType, const std::string& entityId, std::int64_t nowMs,
+                               std::int64_t recordedAtMs);
   std::vector<sync::Operation> writeOperations(const std::string& authorId, const std::string& patientId,
                                                const std::vector<FieldChange>& changes, std::int64_t nowMs,
                                                const std::string& resolvesConflictId);
