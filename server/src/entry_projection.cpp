@@ -127,18 +127,6 @@ void EntryProjection::migrate(Poco::Data::Session& s) {
        "author_id TEXT NOT NULL, vital_signs_id TEXT NOT NULL, observed_at TEXT NOT NULL, body BLOB NOT NULL)",
       now;
   s << "CREATE INDEX IF NOT EXISTS news2_by_patient ON news2_points(patient_id, observed_at)", now;
-  // Points projected before their times were normalised (see
-  // projectVitalSigns()): only those not already in the 24-character UTC
-  // form are rewritten.
-  std::vector<Poco::Int64> stale;
-  std::vector<std::string> times;
-  s << "SELECT seq, observed_at FROM news2_points WHERE length(observed_at) != 24 OR "
-       "substr(observed_at, 20, 1) != '.' OR substr(observed_at, 24, 1) != 'Z'",
-      into(stale), into(times), now;
-  for (std::size_t i = 0; i < stale.size(); ++i) {
-    std::string at = normalisedTime(times[i]);
-    s << "UPDATE news2_points SET observed_at = ? WHERE seq = ?", use(at), use(stale[i]), now;
-  }
   s << "CREATE TABLE IF NOT EXISTS alerts(seq INTEGER PRIMARY KEY, patient_id TEXT NOT NULL, "
        "author_id TEXT NOT NULL, body BLOB NOT NULL)",
       now;

@@ -810,43 +810,6 @@ TEST_CASE("vital signs whose NEWS2 risk does not match the score are refused; th
   CHECK(found);
 }
 
-TEST_CASE("a NEWS2 trend projected with its times as written is put in order when the server starts") {
-  test::TempDir dir;
-  const std::string database = dir.file("server.db");
-  {
-    test::ServerProcess server(database, test::demoServerArgs());
-    Tablet karin(dir, server, "nurse-karin", "tablet-karin");
-    REQUIRE(karin.push({vitalSigns(karin, "patient-01", "earlier", nowMs(), 6, domain::NEWS2_MEDIUM),
-                        vitalSigns(karin, "patient-01", "later", nowMs(), 6, domain::NEWS2_MEDIUM)})
-                .acks_size() == 2);
-  }
-  // As an older server projected them: the tablet's text, which sorts
-  // 10:00+02:00 (08:00 UTC) after 09:00Z.
-  {
-    sqlite3* db = nullptr;
-    REQUIRE(sqlite3_open(database.c_str(), &db) == SQLITE_OK);
-    CHECK(sqlite3_exec(db,
-                       "UPDATE news2_points SET observed_at = '2030-01-01T10:00:00+02:00' WHERE vital_signs_id = "
-                       "'earlier'; UPDATE news2_points SET observed_at = '2030-01-01T09:00:00Z' WHERE "
-                       "vital_signs_id = 'later';",
-                       nullptr, nullptr, nullptr) == SQLITE_OK);
-    sqlite3_close(db);
-  }
-  test::ServerProcess server(database, test::demoServerArgs());
-  const std::string sara = test::login(server.port(), "physician-sara");
-  const auto patients = test::parsed<api::PatientList>(call(server.port(), "GET", "/api/v1/patients", sara).body);
-  bool found = false;
-  for (const auto& summary : patients.patients()) {
-    if (summary.patient_id() != "patient-01") continue;
-    found = true;
-    const int n = summary.news2_size();
-    REQUIRE(n >= 2);
-    CHECK(summary.news2(n - 2).vital_signs_id() == "earlier");
-    CHECK(summary.news2(n - 1).vital_signs_id() == "later");
-  }
-  CHECK(found);
-}
-
 TEST_CASE("alerts after a cursor beyond any sequence number are refused, naming after") {
   test::TempDir dir;
   test::ServerProcess server(dir.file("server.db"), test::demoServerArgs());
