@@ -1,19 +1,22 @@
 #include "hemma/server/router.hpp"
 
+#include <Poco/Exception.h>
 #include <Poco/Net/HTTPRequestHandler.h>
 #include <Poco/Net/HTTPServerRequest.h>
 #include <Poco/Net/HTTPServerResponse.h>
-#include <Poco/Exception.h>
 #include <Poco/URI.h>
 #include <Poco/Util/Application.h>
 
+#include <algorithm>
 #include <charconv>
 #include <map>
 #include <vector>
 
+#include "hemma/server/http_head.hpp"
 #include "hemma/server/http_io.hpp"
 #include "hemma/server/web_page.hpp"
 #include "hemma/sync/protocol.hpp"
+#include "hemma/sync/text.hpp"
 
 namespace hemma::server {
 
@@ -22,16 +25,70 @@ namespace {
 using Poco::Net::HTTPServerRequest;
 using Poco::Net::HTTPServerResponse;
 
+// Why decoded request text (a path, a query name or value) cannot be taken as
+// it is, or "": every text that may reach the audit trail is valid UTF-8 and
+// free of control characters.
+std::string textFault(const std::string& text) {
+  if (!sync::isValidUtf8(text)) return "not valid UTF-8";
+  for (const char c : text) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte < 0x20 || byte == 0x7F) return "control character";
+  }
+  return {};
+}
+
+std::string percentDecoded(const std::string& text, const std::string& what) {
+  std::string decoded;
+  try {
+    Poco::URI::decode(text, decoded, true);
+  } catch (const Poco::SyntaxException&) {
+    throw HttpError(400, what + ": not valid percent-encoding");
+  }
+  return decoded;
+}
+
+// The query's parameters, decoded; each may be given once, for a second copy
+// could be read by a proxy or a cache in front as the one that counts.
+Poco::URI::QueryParameters parseQuery(const std::string& raw) {
+  Poco::URI::QueryParameters parameters;
+  std::size_t start = 0;
+  while (start <= raw.size()) {
+    const auto end = std::min(raw.find('&', start), raw.size());
+    const std::string part = raw.substr(start, end - start);
+    start = end + 1;
+    if (part.empty()) continue;
+    const auto equals = part.find('=');
+    const std::string name = percentDecoded(part.substr(0, equals), "query");
+    const std::string shown = "query " + printable(name);
+    if (name.empty()) throw HttpError(400, "query: a parameter without a name");
+    if (const auto fault = textFault(name); !fault.empty()) throw HttpError(400, shown + ": " + fault + " in the name");
+    const std::string value =
+        equals == std::string::npos ? std::string() : percentDecoded(part.substr(equals + 1), shown);
+    if (const auto fault = textFault(value); !fault.empty()) throw HttpError(400, shown + ": " + fault);
+    for (const auto& [known, ignored] : parameters) {
+      if (known == name) throw HttpError(400, shown + ": given twice");
+    }
+    parameters.emplace_back(name, value);
+  }
+  return parameters;
+}
+
+// A sign-in is a username and a password: anything larger is refused
+// before it is read.
+constexpr std::size_t kMaxLoginBodyBytes = 4 * 1024;
+
 // One request as a route sees it.
 class Call {
  public:
   Call(const Services& s, HTTPServerRequest& in, HTTPServerResponse& out, std::vector<std::string> pathParams)
       : services(s), request(in), response(out), params(std::move(pathParams)), now(s.nowMs()) {
+    std::string raw;
     try {
-      m_query = Poco::URI(request.getURI()).getQueryParameters();
+      raw = Poco::URI(request.getURI()).getRawQuery();
     } catch (const Poco::SyntaxException&) {
       throw HttpError(400, "query: not a valid URI query");
     }
+    m_query = parseQuery(raw);
   }
 
   const Services& services;
@@ -51,20 +108,22 @@ class Call {
   }
 
   template <typename Message>
-  Message body() {
+  Message body(std::size_t limit = sync::kMaxRequestBytes) {
     m_bodyRead = true;
     Message message;
     m_format = requestFormat(request);
-    parseBody(readBody(request, sync::kMaxRequestBytes), m_format, message);
+    parseBody(m_rawBody ? *m_rawBody : readBody(request, limit), m_format, message);
     return message;
   }
 
   void send(const google::protobuf::Message& message) {
     closeIfBodyUnread();
+    commitWork();
     sendMessage(response, message, responseFormat(request, m_format));
   }
   void sendPage(const std::string& contentType, const std::string& text) {
     closeIfBodyUnread();
+    commitWork();
     sendText(response, contentType, text);
   }
 
@@ -96,6 +155,20 @@ class Call {
     if (state != "open" && state != "all") throw HttpError(400, "state: \"" + state + "\" is not open or all");
     return state == "open";
   }
+  // Opens the request's unit of work: everything the route stores and
+  // audits from here on commits together when the answer is sent, or not
+  // at all (the audit then says "allowed; not applied").
+  // The body is read first, so a slow client never holds the write lock.
+  void beginWork() {
+    const bool hasBody =
+        request.hasContentLength() ? request.getContentLength64() > 0 : request.getChunkedTransferEncoding();
+    if (hasBody) {
+      m_rawBody = readBody(request, sync::kMaxRequestBytes);
+      m_bodyRead = true;
+    }
+    m_work.emplace(services.database);
+  }
+
   // Break-the-glass reason, from the X-Hemma-Emergency-Reason header.
   std::string emergencyReason() const { return request.get("X-Hemma-Emergency-Reason", ""); }
 
@@ -103,14 +176,22 @@ class Call {
   // A body this route did not read must not be taken for the next request
   // on a kept-alive connection.
   void closeIfBodyUnread() {
-    const bool hasBody = request.hasContentLength() ? request.getContentLength64() > 0
-                                                    : request.getChunkedTransferEncoding();
+    const bool hasBody =
+        request.hasContentLength() ? request.getContentLength64() > 0 : request.getChunkedTransferEncoding();
     if (hasBody && !m_bodyRead) response.setKeepAlive(false);
+  }
+
+  // A write's audit entries and its changes commit together, before the
+  // answer says it happened (UnitOfWork).
+  void commitWork() {
+    if (m_work && m_work->open()) m_work->commit();
   }
 
   bool m_bodyRead = false;
   Poco::URI::QueryParameters m_query;
   std::optional<api::Principal> m_caller;
+  std::optional<UnitOfWork> m_work;
+  std::optional<std::string> m_rawBody;
   BodyFormat m_format = BodyFormat::Json;
 };
 
@@ -120,13 +201,14 @@ using RouteFn = void (*)(Call&);
 // problem, or a logged 500 that applied nothing.
 class RouteHandler final : public Poco::Net::HTTPRequestHandler {
  public:
-  RouteHandler(const Services& services, RouteFn fn, bool open, std::vector<std::string> params)
-      : m_services(services), m_fn(fn), m_open(open), m_params(std::move(params)) {}
+  RouteHandler(const Services& services, RouteFn fn, bool open, bool atomic, std::vector<std::string> params)
+      : m_services(services), m_fn(fn), m_open(open), m_atomic(atomic), m_params(std::move(params)) {}
 
   void handleRequest(HTTPServerRequest& request, HTTPServerResponse& response) override {
     try {
       Call call(m_services, request, response, m_params);
       if (!m_open) call.caller();
+      if (m_atomic) call.beginWork();
       m_fn(call);
     } catch (const HttpError& e) {
       sendError(response, e.status(), e.what());
@@ -155,6 +237,7 @@ class RouteHandler final : public Poco::Net::HTTPRequestHandler {
   const Services& m_services;
   RouteFn m_fn;
   bool m_open;
+  bool m_atomic;
   std::vector<std::string> m_params;
 };
 
@@ -177,6 +260,11 @@ struct Route {
   // Routes anyone may call; every other route authenticates the caller
   // before it reads the body.
   bool open = false;
+  // A route that stores its operations and their audit entries in a
+  // transaction of its own (a push) or writes nothing but its audit (a
+  // pull). Every other authenticated route that changes something runs in
+  // one UnitOfWork.
+  bool ownTransaction = false;
 };
 
 // The API. Each entry is one thin handler: authenticate, parse, call, answer.
@@ -208,13 +296,18 @@ const Route kRoutes[] = {
     // Authentication and devices.
     {"POST", "/api/v1/login",
      [](Call& c) {
-       const auto request = c.body<api::LoginRequest>();
+       const auto request = c.body<api::LoginRequest>(kMaxLoginBodyBytes);
+       // The audit entry of a refused sign-in names at most a bounded
+       // username: an anonymous caller cannot grow the log by its size.
        api::Principal who;
-       who.set_user_id(request.username());
+       if (request.username().size() <= sync::kMaxIdBytes) who.set_user_id(request.username());
        try {
-         const auto session = c.services.auth.login(request, c.now);
+         const auto session = c.services.auth.login(request, c.now, c.request.clientAddress().host().toString());
          c.services.care.recordAccountEvent(session.principal(), "login", "allowed", c.now);
          c.send(session);
+       } catch (const TooManyAttempts& e) {
+         if (e.firstRefusal()) c.services.care.recordAccountEvent(who, "login", "denied: locked out", c.now);
+         throw;
        } catch (const std::exception& e) {
          c.services.care.recordAccountEvent(who, "login", std::string("denied: ") + e.what(), c.now);
          throw;
@@ -256,12 +349,14 @@ const Route kRoutes[] = {
      [](Call& c) {
        const auto request = c.body<sync::PushRequest>();
        c.send(c.services.care.push(c.caller(), request, c.now));
-     }},
+     },
+     false, true},
     {"POST", "/api/v1/sync/pull",
      [](Call& c) {
        const auto request = c.body<sync::PullRequest>();
        c.send(c.services.care.pull(c.caller(), request, c.now));
-     }},
+     },
+     false, true},
 
     // Patients and their shared plan.
     {"GET", "/api/v1/patients", [](Call& c) { c.send(c.services.care.patients(c.caller(), c.now)); }},
@@ -304,7 +399,8 @@ const Route kRoutes[] = {
        const auto block = c.body<api::Block>();
        c.send(c.services.care.addBlock(c.caller(), c.params[0], block, c.now));
      }},
-    {"POST", "/api/v1/blocks/{}/lift", [](Call& c) { c.send(c.services.care.liftBlock(c.caller(), c.params[0], c.now)); }},
+    {"POST", "/api/v1/blocks/{}/lift",
+     [](Call& c) { c.send(c.services.care.liftBlock(c.caller(), c.params[0], c.now)); }},
     {"PUT", "/api/v1/patients/{}/language",
      [](Call& c) {
        const auto request = c.body<api::LanguageRequest>();
@@ -446,13 +542,17 @@ Poco::Net::HTTPRequestHandler* Router::createRequestHandler(const HTTPServerRequ
   } catch (const Poco::Exception&) {
     return new ErrorHandler(400, "path: not a valid URI");
   }
+  if (const auto fault = textFault(path); !fault.empty()) return new ErrorHandler(400, "path: " + fault);
   const auto parts = split(path);
   bool pathKnown = false;
   std::vector<std::string> params;
   for (const auto& route : kRoutes) {
     if (!matches(split(route.pattern), parts, params)) continue;
     pathKnown = true;
-    if (request.getMethod() == route.method) return new RouteHandler(m_services, route.fn, route.open, params);
+    if (request.getMethod() == route.method) {
+      const bool atomic = request.getMethod() != "GET" && !route.open && !route.ownTransaction;
+      return new RouteHandler(m_services, route.fn, route.open, atomic, params);
+    }
   }
   if (pathKnown) return new ErrorHandler(405, request.getMethod() + " " + path + ": method not allowed");
   return new ErrorHandler(404, path + ": no such resource");
