@@ -10,9 +10,21 @@
 
 namespace hemma::sync {
 
-// "<deviceId>:<counter>": unique as long as device ids are, and stable across
-// retries, which is what makes push idempotent.
+// The one place operation ids are formatted. An id is stable across retries,
+// which is what makes push idempotent, and never repeats:
+//   "<deviceId>:<epoch>:<counter>" for a tablet: `epoch` names one
+//     installation of the device id (the registration number the server
+//     issues at every POST /api/v1/devices, or an id the tablet drew itself,
+//     see mobile-core's Device), `counter` counts its operations from 1;
+//   "<deviceId>:<counter>" when `epoch` is empty: the server's own
+//     operations, and tablets before protocol version 4.
+// Device ids never contain ':' (both ends refuse them) and epochs are
+// [0-9a-z]+, so the two forms cannot collide.
+std::string makeOperationId(std::string_view deviceId, std::string_view epoch, std::uint64_t counter);
 std::string makeOperationId(std::string_view deviceId, std::uint64_t counter);
+
+// An epoch as makeOperationId takes it: 1 to 40 characters of [0-9a-z].
+bool isValidEpoch(std::string_view epoch);
 
 // Checks what a proposed change of the care plan proposes, so that signing
 // it writes a meaningful value: a field of the plan (care_plan,
