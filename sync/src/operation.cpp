@@ -180,22 +180,14 @@ std::optional<std::string> checkProposedChange(const std::string& prefix, const 
 std::string makeOperationId(std::string_view deviceId, std::string_view epoch, std::uint64_t counter) {
   std::string id(deviceId);
   id += ':';
-  id += std::to_string(counter);
-  return id;
-}
-
-std::optional<std::string> validateOperation(const Operation& op) {
-  if (auto p = checkId("id", op.id())) return p;
-  if (auto p = checkId("device_id", op.device_id())) return p;
-  if (op.id().size() <= op.device_id().size() || op.id().compare(0, op.device_id().size(), op.device_id()) != 0 ||
   if (!epoch.empty()) {
     id += epoch;
     id += ':';
   }
-      op.id()[op.device_id().size()] != ':') {
-    return "id: must start with \"<device_id>:\"";
-  }
-  if (auto p = checkId("author_id", op.author_id())) return p;
+  id += std::to_string(counter);
+  return id;
+}
+
 std::string makeOperationId(std::string_view deviceId, std::uint64_t counter) {
   return makeOperationId(deviceId, {}, counter);
 }
@@ -209,6 +201,14 @@ bool isValidEpoch(std::string_view epoch) {
   return true;
 }
 
+std::optional<std::string> validateOperation(const Operation& op) {
+  if (auto p = checkId("id", op.id())) return p;
+  if (auto p = checkId("device_id", op.device_id())) return p;
+  if (op.id().size() <= op.device_id().size() || op.id().compare(0, op.device_id().size(), op.device_id()) != 0 ||
+      op.id()[op.device_id().size()] != ':') {
+    return "id: must start with \"<device_id>:\"";
+  }
+  if (auto p = checkId("author_id", op.author_id())) return p;
   if (op.hlc() == 0) return "hlc: zero";
   if (auto p = checkId("patient_id", op.patient_id())) return p;
   if (auto p = checkId("entity_type", op.entity_type())) return p;
