@@ -299,8 +299,24 @@ AuthService::AuthService(Database& db, AuthSettings settings)
       user_id TEXT NOT NULL,
       registered_at TEXT NOT NULL,
       revoked_at TEXT,
-      token_id TEXT NOT NULL))sql",
+      token_id TEXT NOT NULL,
+      registration INTEGER NOT NULL DEFAULT 1))sql",
       now;
+  // Databases from before registration numbers: each device id there was
+  // registered at least once, and its tablet's ids so far have no epoch, so
+  // the next registration is 2 and cannot meet them.
+  auto hasRegistration = [&] {
+    int count = 0;
+    s << "SELECT count(*) FROM pragma_table_info('devices') WHERE name = 'registration'", into(count), now;
+    return count > 0;
+  };
+  if (!hasRegistration()) {
+    try {
+      s << "ALTER TABLE devices ADD COLUMN registration INTEGER NOT NULL DEFAULT 1", now;
+    } catch (const Poco::Exception&) {
+      if (!hasRegistration()) throw;  // else another server process added it first
+    }
+  }
   s << "CREATE INDEX IF NOT EXISTS devices_by_user ON devices(user_id)", now;
 }
 
@@ -430,13 +446,17 @@ api::RegisterDeviceResponse AuthService::registerDevice(const api::Principal& us
   std::string userId = user.user_id();
   std::string registeredAt = sync::formatRfc3339(nowMs);
   std::string tokenId = base64UrlEncode(randomBytes(kJtiBytes));
-  std::vector<std::string> applied;
+  std::vector<Poco::Int64> applied;
   Poco::Data::Session s = m_db.session();
-  // One statement, so two registrations of the same id cannot both win.
-  s << "INSERT INTO devices(device_id, user_id, registered_at, revoked_at, token_id) VALUES(?, ?, ?, NULL, ?) "
-       "ON CONFLICT(device_id) DO UPDATE SET registered_at = excluded.registered_at, token_id = excluded.token_id "
+  // One statement, so two registrations of the same id cannot both win, and
+  // each gets a registration number of its own: the row is never deleted
+  // (a revoked id cannot register again), so no number is issued twice.
+  s << "INSERT INTO devices(device_id, user_id, registered_at, revoked_at, token_id, registration) "
+       "VALUES(?, ?, ?, NULL, ?, 1) "
+       "ON CONFLICT(device_id) DO UPDATE SET registered_at = excluded.registered_at, token_id = excluded.token_id, "
+       "registration = devices.registration + 1 "
        "WHERE devices.user_id = excluded.user_id AND devices.revoked_at IS NULL "
-       "RETURNING device_id",
+       "RETURNING registration",
       into(applied), use(id), use(userId), use(registeredAt), use(tokenId), now;
   if (applied.empty()) {
     std::vector<std::string> revokedAts;
@@ -452,6 +472,7 @@ api::RegisterDeviceResponse AuthService::registerDevice(const api::Principal& us
   api::RegisterDeviceResponse response;
   response.set_device_id(deviceId);
   response.set_token(issueToken(m_settings.jwtSecret, principal, tokenId, secondsOf(nowMs), std::nullopt));
+  response.set_registration(static_cast<std::uint64_t>(applied.front()));
   return response;
 }
 

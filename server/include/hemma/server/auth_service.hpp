@@ -78,8 +78,11 @@ class AuthService {
   api::Principal authenticate(const std::string& token, std::int64_t nowMs);
 
   // Registers a tablet to the calling user (not a device token) and issues
-  // its token. Registering the same device id again for the same user issues
-  // a new token; for another user it throws std::invalid_argument.
+  // its token and registration number (1, then one more at every
+  // registration of the id; the tablet's operation ids carry it).
+  // Registering the same device id again for the same user (a reinstall)
+  // issues a new token, which replaces the old one, and the next number;
+  // for another user, or a revoked id, it throws std::invalid_argument.
   api::RegisterDeviceResponse registerDevice(const api::Principal& user, const std::string& deviceId,
                                              std::int64_t nowMs);
   // Revokes a device: its token stops working at once. Returns false if no
