@@ -180,6 +180,7 @@ HeadCheck checkRequestHead(std::string_view bytes, const HeadLimits& limits) {
       return refuse(400, "request head: header line \"" + printable(line.substr(0, 64)) + "\" has no colon");
     }
     const std::string_view name = line.substr(0, colon);
+    if (name.empty()) return refuse(400, "header name \"\": not a token");
     if (name.size() > limits.maxNameBytes) {
       return refuse(431, "request head: a header name longer than " + std::to_string(limits.maxNameBytes) + " bytes");
     }
