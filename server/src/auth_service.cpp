@@ -37,7 +37,7 @@ constexpr std::size_t kJtiBytes = 16;
 constexpr std::size_t kMaxTokenBytes = 8 * 1024;
 constexpr std::size_t kMaxDeviceIdBytes = 128;
 constexpr std::size_t kMaxUsernameBytes = 128;
-constexpr std::size_t kMinFailuresSweepAt = 4096;
+constexpr std::size_t kMaxPasswordBytes = 1024;
 constexpr std::string_view kBearerPrefix = "Bearer ";
 const char* const kWrongLogin = "login: wrong username or password";
 
@@ -173,6 +173,8 @@ std::optional<std::int64_t> integerClaim(const Poco::JSON::Object& claims, const
 struct Claims {
   api::Principal principal;
   std::string jti;
+  std::int64_t issuedAtS = 0;
+  std::optional<std::int64_t> notBeforeS;
   std::optional<std::int64_t> expiresAtS;
 };
 
@@ -197,6 +199,13 @@ std::optional<Claims> readClaims(const std::string& jwt) {
       return std::nullopt;
     }
     Claims result;
+    const auto issuedAt = integerClaim(claims, "iat");
+    if (!issuedAt) return std::nullopt;
+    result.issuedAtS = *issuedAt;
+    if (claims.has("nbf")) {
+      result.notBeforeS = integerClaim(claims, "nbf");
+      if (!result.notBeforeS) return std::nullopt;
+    }
     if (claims.has("exp")) {
       result.expiresAtS = integerClaim(claims, "exp");
       if (!result.expiresAtS) return std::nullopt;
@@ -274,7 +283,10 @@ bool verifyPassword(const std::string& password, const std::string& stored) {
 }
 
 AuthService::AuthService(Database& db, AuthSettings settings)
-    : m_db(db), m_settings(std::move(settings)), m_failuresSweepAt(kMinFailuresSweepAt) {
+    : m_db(db),
+      m_settings(std::move(settings)),
+      m_throttle(db,
+                 ThrottleSettings{m_settings.maxFailures, m_settings.maxFailuresPerAddress, m_settings.failureWindow}) {
   if (m_settings.jwtSecret.size() < kMinSecretBytes) {
     throw std::invalid_argument("jwt secret: shorter than 32 bytes");
   }
@@ -282,8 +294,7 @@ AuthService::AuthService(Database& db, AuthSettings settings)
     throw std::invalid_argument("kdf iterations: must be between 1 and " + std::to_string(kMaxIterations));
   }
   if (m_settings.loginTokenLifetime.count() <= 0) throw std::invalid_argument("login token lifetime: not positive");
-  if (m_settings.maxFailures < 1) throw std::invalid_argument("max failures: must be at least 1");
-  if (m_settings.failureWindow.count() <= 0) throw std::invalid_argument("failure window: not positive");
+  if (m_settings.maxClockSkew.count() < 0) throw std::invalid_argument("max clock skew: negative");
   m_dummyHash = hashPassword(randomBytes(kSaltBytes), m_settings.kdfIterations);
 
   Poco::Data::Session s = m_db.session();
@@ -330,44 +341,32 @@ void AuthService::upsertAccount(const std::string& username, const std::string& 
   s << "INSERT INTO accounts(username, password_hash, principal) VALUES(?, ?, ?) "
        "ON CONFLICT(username) DO UPDATE SET password_hash = excluded.password_hash, principal = excluded.principal",
       use(name), use(passwordHash), use(body), now;
-  // A new password lifts a lockout.
-  std::lock_guard lock(m_failuresMutex);
-  m_failures.erase(username);
+  // A new password lifts the account's lockout.
+  m_throttle.clearAccount(username);
 }
 
-api::LoginResponse AuthService::login(const api::LoginRequest& request, std::int64_t nowMs) {
+api::LoginResponse AuthService::login(const api::LoginRequest& request, std::int64_t nowMs,
+                                      const std::string& clientAddress) {
   const std::string& username = request.username();
-  const std::int64_t windowMs = std::chrono::milliseconds(m_settings.failureWindow).count();
-  // Each attempt counts as a failure before the password is checked, so
-  // concurrent guesses cannot run past the limit; a success clears it.
-  const bool counted = username.size() <= kMaxUsernameBytes;
-  if (counted) {
-    std::lock_guard lock(m_failuresMutex);
-    auto found = m_failures.find(username);
-    if (found != m_failures.end() && nowMs - found->second.windowStartMs >= windowMs) {
-      m_failures.erase(found);
-      found = m_failures.end();
-    }
-    if (found == m_failures.end()) {
-      if (m_failures.size() >= m_failuresSweepAt) {
-        std::erase_if(m_failures, [&](const auto& entry) { return nowMs - entry.second.windowStartMs >= windowMs; });
-        m_failuresSweepAt = std::max(kMinFailuresSweepAt, 2 * m_failures.size());
-      }
-      found = m_failures.emplace(username, Failures{0, nowMs}).first;
-    }
-    Failures& failures = found->second;
-    if (failures.count >= m_settings.maxFailures) {
-      const std::int64_t remainingMs = failures.windowStartMs + windowMs - nowMs;
-      throw TooManyAttempts("login: too many failed attempts; try again later",
-                            std::chrono::seconds(std::max<std::int64_t>(1, (remainingMs + 999) / 1000)));
-    }
-    ++failures.count;
+  // Sizes first, before any work: an oversize username is counted for its
+  // address only, so it neither escapes the brake nor grows the table.
+  const bool sized = username.size() <= kMaxUsernameBytes && request.password().size() <= kMaxPasswordBytes;
+  const LoginThrottle::Verdict verdict = m_throttle.countAttempt(sized ? username : "", clientAddress, nowMs);
+  if (verdict.retryAfterS > 0) {
+    throw TooManyAttempts("login: too many failed attempts; try again later", std::chrono::seconds(verdict.retryAfterS),
+                          verdict.firstRefusal);
+  }
+  if (username.size() > kMaxUsernameBytes) {
+    throw std::invalid_argument("username: longer than " + std::to_string(kMaxUsernameBytes) + " bytes");
+  }
+  if (request.password().size() > kMaxPasswordBytes) {
+    throw std::invalid_argument("password: longer than " + std::to_string(kMaxPasswordBytes) + " bytes");
   }
 
   std::string passwordHash;
   Poco::Data::BLOB body;
   bool known = false;
-  if (counted) {
+  {
     Poco::Data::Session s = m_db.session();
     std::string name = username;
     std::vector<std::string> hashes;
@@ -384,10 +383,7 @@ api::LoginResponse AuthService::login(const api::LoginRequest& request, std::int
     throw Unauthorized(kWrongLogin);
   }
   if (!verifyPassword(request.password(), passwordHash)) throw Unauthorized(kWrongLogin);
-  {
-    std::lock_guard lock(m_failuresMutex);
-    m_failures.erase(username);
-  }
+  m_throttle.succeeded(username, clientAddress);
 
   api::LoginResponse response;
   api::Principal& principal = *response.mutable_principal();
@@ -423,6 +419,13 @@ api::Principal AuthService::authenticate(const std::string& token, std::int64_t 
   std::optional<Claims> claims = readClaims(std::string(jwt));
   if (!claims) throw Unauthorized("token: malformed");
   if (claims->expiresAtS && nowMs >= *claims->expiresAtS * 1000) throw Unauthorized("token: expired");
+  // Tokens come only from a server sharing the key; one dated ahead of this
+  // clock by more than the allowed skew was not made by an honest one.
+  const std::int64_t skewMs = std::chrono::milliseconds(m_settings.maxClockSkew).count();
+  if (claims->issuedAtS * 1000 > nowMs + skewMs) throw Unauthorized("token: issued in the future (iat)");
+  if (claims->notBeforeS && *claims->notBeforeS * 1000 > nowMs + skewMs) {
+    throw Unauthorized("token: not valid yet (nbf)");
+  }
   if (claims->principal.device_id().empty()) return std::move(claims->principal);
 
   std::string deviceId = claims->principal.device_id();

@@ -150,7 +150,9 @@ class HemmaServer final : public Poco::Util::ServerApplication {
         "On start it prints \"hemma-server listening on http://ADDRESS:PORT\" and serves until SIGINT or SIGTERM. "
         "Config file keys: hemma.port, hemma.bind, hemma.database, hemma.demo, hemma.threads, hemma.jwt_secret "
         "(HS256 key, at least 32 bytes; a random one is kept in the database when unset), hemma.kdf_iterations, "
-        "hemma.token_lifetime_seconds, and the connection settings above (hemma.threads, hemma.max_connections, "
+        "hemma.token_lifetime_seconds, hemma.login_failures_per_account (default 5), "
+        "hemma.login_failures_per_address (default 50), hemma.login_failure_window_seconds (default 900), and the "
+        "connection settings above (hemma.threads, hemma.max_connections, "
         "hemma.max_connections_per_address, hemma.header_timeout_seconds, hemma.body_timeout_seconds, "
         "hemma.keep_alive_timeout_seconds, hemma.keep_alive_requests).");
     help.format(std::cout);
@@ -188,6 +190,11 @@ class HemmaServer final : public Poco::Util::ServerApplication {
     authSettings.kdfIterations = config().getInt("hemma.kdf_iterations", authSettings.kdfIterations);
     authSettings.loginTokenLifetime = std::chrono::seconds(
         config().getInt("hemma.token_lifetime_seconds", static_cast<int>(authSettings.loginTokenLifetime.count())));
+    authSettings.maxFailures = config().getInt("hemma.login_failures_per_account", authSettings.maxFailures);
+    authSettings.maxFailuresPerAddress =
+        config().getInt("hemma.login_failures_per_address", authSettings.maxFailuresPerAddress);
+    authSettings.failureWindow = std::chrono::seconds(
+        config().getInt("hemma.login_failure_window_seconds", static_cast<int>(authSettings.failureWindow.count())));
     if (authSettings.jwtSecret.empty()) {
       authSettings.jwtSecret = database.generatedSecret("jwt_secret");
       logger().warning("hemma.jwt_secret is not configured; using a random secret kept in the database");

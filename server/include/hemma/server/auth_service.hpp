@@ -11,14 +11,13 @@
 
 #include <chrono>
 #include <cstdint>
-#include <mutex>
 #include <optional>
 #include <stdexcept>
 #include <string>
-#include <unordered_map>
 
 #include "hemma/api.pb.h"
 #include "hemma/server/database.hpp"
+#include "hemma/server/login_throttle.hpp"
 
 namespace hemma::server {
 
@@ -30,16 +29,20 @@ class Unauthorized : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-// Too many failed logins for this username: 429. `retryAfter` says when to
+// Too many failed logins for this username or from this address: 429. `retryAfter` says when to
 // try again.
 class TooManyAttempts : public std::runtime_error {
  public:
-  TooManyAttempts(const std::string& message, std::chrono::seconds retryAfter)
-      : std::runtime_error(message), m_retryAfter(retryAfter) {}
+  TooManyAttempts(const std::string& message, std::chrono::seconds retryAfter, bool firstRefusal = true)
+      : std::runtime_error(message), m_retryAfter(retryAfter), m_firstRefusal(firstRefusal) {}
   std::chrono::seconds retryAfter() const { return m_retryAfter; }
+  // The first refusal of this lockout: the one the audit log records (later
+  // ones would only let an anonymous caller grow the log).
+  bool firstRefusal() const { return m_firstRefusal; }
 
  private:
   std::chrono::seconds m_retryAfter;
+  bool m_firstRefusal;
 };
 
 struct AuthSettings {
@@ -49,9 +52,15 @@ struct AuthSettings {
   // PBKDF2 iterations for new hashes (stored per hash, so raising it later
   // keeps old hashes valid).
   int kdfIterations = 120'000;
-  // Failed logins allowed per username within `failureWindow`.
+  // Failed logins allowed per username, and per client address, within
+  // `failureWindow` (login_throttle.hpp).
   int maxFailures = 5;
+  int maxFailuresPerAddress = 50;
   std::chrono::seconds failureWindow{15 * 60};
+  // Clock difference allowed between the server processes that share the
+  // signing key: a token issued (iat) or valid from (nbf) later than this
+  // ahead of this server's clock is refused.
+  std::chrono::seconds maxClockSkew{60};
 };
 
 // A password hash as stored: "pbkdf2-sha256$<iterations>$<salt b64>$<hash b64>".
@@ -69,9 +78,12 @@ class AuthService {
   // patient_id for a patient.
   void upsertAccount(const std::string& username, const std::string& password, const api::Principal& principal);
 
-  // Throws Unauthorized for a wrong username or password (same message for
-  // both) and TooManyAttempts while the username is locked out.
-  api::LoginResponse login(const api::LoginRequest& request, std::int64_t nowMs);
+  // Throws std::invalid_argument for a username or password over its size
+  // limit (checked before any other work; the attempt still counts for the
+  // address), Unauthorized for a wrong username or password (same message
+  // for both) and TooManyAttempts while the username or the client address
+  // (`clientAddress`, empty when unknown) is locked out.
+  api::LoginResponse login(const api::LoginRequest& request, std::int64_t nowMs, const std::string& clientAddress = {});
 
   // Verifies a bearer token (login or device) and returns its principal.
   // Throws Unauthorized naming the problem.
@@ -96,14 +108,7 @@ class AuthService {
   AuthSettings m_settings;
   // Checked for unknown usernames, so that they take as long as known ones.
   std::string m_dummyHash;
-  std::mutex m_failuresMutex;
-  struct Failures {
-    int count = 0;
-    std::int64_t windowStartMs = 0;
-  };
-  std::unordered_map<std::string, Failures> m_failures;
-  // Size of m_failures at which entries whose window has passed are dropped.
-  std::size_t m_failuresSweepAt;
+  LoginThrottle m_throttle;
 };
 
 }  // namespace hemma::server
