@@ -4,16 +4,24 @@
 #include <Poco/Data/Session.h>
 #include <Poco/Data/Statement.h>
 
+#include "hemma/server/blob.hpp"
+#include "hemma/sync/message_checks.hpp"
+
 namespace hemma::server {
 
 using namespace Poco::Data::Keywords;
 
 namespace {
 
+// An entry as stored. No stored row may make a read fail: one written by an
+// older build with invalid UTF-8 is read with it escaped, and one that is
+// not an entry at all is shown from its columns, marked as unreadable.
 api::AuditEntry parseEntry(const Poco::Data::BLOB& body, Poco::Int64 seq) {
   api::AuditEntry entry;
-  if (!entry.ParseFromArray(body.rawContent(), static_cast<int>(body.size()))) {
-    throw std::runtime_error("audit log: entry " + std::to_string(seq) + " is corrupt");
+  if (!sync::parseStored(entry, bytesOf(body))) {
+    entry.Clear();
+    entry.set_action("(unreadable audit entry)");
+    entry.set_outcome("stored entry " + std::to_string(seq) + " could not be decoded");
   }
   entry.set_seq(static_cast<std::uint64_t>(seq));
   return entry;
@@ -67,6 +75,10 @@ AuditWriter::AuditWriter(Poco::Data::Session& session) : m_insert(session) {
 
 void AuditWriter::insert(api::AuditEntry& entry, const std::string& atRfc3339) {
   if (entry.at().empty()) entry.set_at(atRfc3339);
+  // The audit records what was attempted, byte for byte where it can: text
+  // that is not UTF-8 (a path, a header, a name) is kept escaped, so the
+  // row stays readable for every review.
+  sync::escapeInvalidStrings(entry);
   m_at = entry.at();
   m_user = entry.user_id();
   m_organisation = entry.organisation_id();
@@ -81,16 +93,22 @@ void AuditWriter::insert(api::AuditEntry& entry, const std::string& atRfc3339) {
 
 void AuditLog::append(std::vector<api::AuditEntry> entries, const std::string& atRfc3339) {
   if (entries.empty()) return;
-  Poco::Data::Session s = m_db.session();
-  AuditWriter writer(s);
-  s.begin();
-  try {
-    for (auto& entry : entries) writer.insert(entry, atRfc3339);
-    s.commit();
-  } catch (...) {
-    s.rollback();
-    throw;
+  // Inside a unit of work the entries commit with the change they record.
+  // Should it roll back, what was attempted is still recorded: denials as
+  // they were, an allowed change as allowed but not applied.
+  if (UnitOfWork* work = UnitOfWork::current(m_db)) {
+    work->onRollback([this, entries, atRfc3339] {
+      std::vector<api::AuditEntry> attempted = entries;
+      for (auto& entry : attempted) {
+        if (entry.outcome() == "allowed") entry.set_outcome("allowed; not applied");
+      }
+      append(std::move(attempted), atRfc3339);
+    });
   }
+  Transaction tx(m_db);
+  AuditWriter writer(tx.session());
+  for (auto& entry : entries) writer.insert(entry, atRfc3339);
+  tx.commit();
 }
 
 api::AuditList AuditLog::query(const AuditQuery& q) {
@@ -129,8 +147,8 @@ api::AuditList AuditLog::sample(const std::string& organisationId, std::uint32_t
   std::vector<Poco::Data::BLOB> bodies;
   std::string organisation = organisationId;
   Poco::Int64 limit = size;
-  s << "SELECT seq, body FROM audit_log WHERE organisation_id = ? ORDER BY random() LIMIT ?", into(seqs),
-      into(bodies), use(organisation), use(limit), now;
+  s << "SELECT seq, body FROM audit_log WHERE organisation_id = ? ORDER BY random() LIMIT ?", into(seqs), into(bodies),
+      use(organisation), use(limit), now;
   api::AuditList list;
   for (std::size_t i = 0; i < seqs.size(); ++i) *list.add_entries() = parseEntry(bodies[i], seqs[i]);
   return list;
@@ -153,7 +171,8 @@ std::optional<std::uint64_t> AuditLog::firstForeign(const std::string& organisat
   return std::nullopt;
 }
 
-void AuditLog::addReview(const api::AuditReview& review) {
+void AuditLog::addReview(api::AuditReview review) {
+  sync::escapeInvalidStrings(review);
   Poco::Data::Session s = m_db.session();
   std::string id = review.id(), organisation = review.organisation_id();
   const std::string bytes = review.SerializeAsString();
@@ -171,10 +190,8 @@ api::AuditReviewList AuditLog::reviews(const std::string& organisationId, std::u
       use(organisation), use(max), now;
   api::AuditReviewList list;
   for (const auto& body : bodies) {
-    auto& review = *list.add_reviews();
-    if (!review.ParseFromArray(body.rawContent(), static_cast<int>(body.size()))) {
-      throw std::runtime_error("audit log: a stored review is corrupt");
-    }
+    api::AuditReview review;
+    if (sync::parseStored(review, bytesOf(body))) *list.add_reviews() = std::move(review);
   }
   return list;
 }

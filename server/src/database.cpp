@@ -1,14 +1,15 @@
 #include "hemma/server/database.hpp"
 
-#include "hemma/server/audit_log.hpp"
-#include "hemma/server/entry_projection.hpp"
-#include "hemma/server/field_store.hpp"
-
 #include <Poco/Data/SQLite/Connector.h>
 #include <Poco/Data/Session.h>
 #include <Poco/RandomStream.h>
 
+#include <stdexcept>
 #include <vector>
+
+#include "hemma/server/audit_log.hpp"
+#include "hemma/server/entry_projection.hpp"
+#include "hemma/server/field_store.hpp"
 
 namespace hemma::server {
 
@@ -21,10 +22,83 @@ constexpr int kMaxSessions = 64;
 
 }  // namespace
 
+namespace {
+
+// The unit of work open on this thread (at most one).
+thread_local UnitOfWork* t_unitOfWork = nullptr;
+
+}  // namespace
+
+Poco::Data::Session Database::session() {
+  if (t_unitOfWork && &t_unitOfWork->m_db == this) return t_unitOfWork->m_session;
+  return m_pool->get();
+}
+
+bool Database::inUnitOfWork() const { return UnitOfWork::current(*this) != nullptr; }
+
+UnitOfWork* UnitOfWork::current(const Database& db) {
+  return t_unitOfWork && &t_unitOfWork->m_db == &db ? t_unitOfWork : nullptr;
+}
+
+UnitOfWork::UnitOfWork(Database& db) : m_db(db), m_session(db.session()) {
+  if (t_unitOfWork) throw std::logic_error("unit of work: one is already open on this thread");
+  m_session << "BEGIN IMMEDIATE", now;
+  m_open = true;
+  t_unitOfWork = this;
+}
+
+UnitOfWork::~UnitOfWork() { rollback(); }
+
+void UnitOfWork::commit() {
+  if (!m_open) throw std::logic_error("unit of work: not open");
+  m_session << "COMMIT", now;
+  m_open = false;
+  t_unitOfWork = nullptr;
+  m_onRollback.clear();
+}
+
+void UnitOfWork::rollback() noexcept {
+  if (!m_open) return;
+  m_open = false;
+  t_unitOfWork = nullptr;
+  try {
+    m_session << "ROLLBACK", now;
+  } catch (const std::exception&) {
+    // A failed statement may have ended the transaction already (SQLite
+    // rolls back on some errors); either way nothing of it was stored.
+  }
+  auto actions = std::move(m_onRollback);
+  for (auto& action : actions) {
+    try {
+      action();
+    } catch (const std::exception&) {
+      // Best effort: what the action records is also in the request's log line.
+    }
+  }
+}
+
+Transaction::Transaction(Database& db) : m_session(db.session()), m_own(!db.inUnitOfWork()) {
+  if (m_own) m_session.begin();
+}
+
+Transaction::~Transaction() {
+  if (!m_own || m_done) return;
+  try {
+    m_session.rollback();
+  } catch (const std::exception&) {
+    // Nothing of the transaction was stored.
+  }
+}
+
+void Transaction::commit() {
+  m_done = true;
+  if (m_own) m_session.commit();
+}
+
 Database::Database(const std::string& path) : m_path(path) {
   Poco::Data::SQLite::Connector::registerConnector();
-  m_pool = std::make_unique<Poco::Data::SessionPool>(Poco::Data::SQLite::Connector::KEY, path, kMinSessions,
-                                                     kMaxSessions);
+  m_pool =
+      std::make_unique<Poco::Data::SessionPool>(Poco::Data::SQLite::Connector::KEY, path, kMinSessions, kMaxSessions);
   migrate();
 }
 

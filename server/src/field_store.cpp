@@ -1,5 +1,7 @@
 #include "hemma/server/field_store.hpp"
 
+#include "hemma/sync/message_checks.hpp"
+
 #include <Poco/Data/LOB.h>
 #include <Poco/Data/Statement.h>
 
@@ -66,7 +68,7 @@ void FieldStore::apply(Poco::Data::Session& s, const sync::Operation& op) {
       now;
   for (const auto& body : bodies) {
     sync::Operation stored;
-    if (!stored.ParseFromString(bytesOf(body))) throw std::runtime_error("field store: a stored operation is corrupt");
+    if (!sync::parseStored(stored, bytesOf(body))) throw std::runtime_error("field store: a stored operation is corrupt");
     history.insert({stored.hlc(), stored.id(), stored.write().base_hlc(), stored.write().value(), stored.author_id()});
   }
 
@@ -114,7 +116,7 @@ std::vector<sync::Conflict> FieldStore::conflicts(Poco::Data::Session& s, const 
       into(bodies), into(resolvedBy), use(patient), use(patient), use(all), now;
   std::vector<sync::Conflict> result(bodies.size());
   for (std::size_t i = 0; i < bodies.size(); ++i) {
-    result[i].ParseFromString(bytesOf(bodies[i]));
+    sync::parseStored(result[i], bytesOf(bodies[i]));
     if (!resolvedBy[i].isNull()) result[i].set_resolved_by_operation_id(resolvedBy[i].value());
   }
   return result;
@@ -127,7 +129,7 @@ std::optional<sync::Conflict> FieldStore::conflict(Poco::Data::Session& s, const
   s << "SELECT body, resolved_by FROM conflicts WHERE id = ?", into(bodies), into(resolvedBy), use(key), now;
   if (bodies.empty()) return std::nullopt;
   sync::Conflict conflict;
-  conflict.ParseFromString(bytesOf(bodies[0]));
+  sync::parseStored(conflict, bytesOf(bodies[0]));
   if (!resolvedBy[0].isNull()) conflict.set_resolved_by_operation_id(resolvedBy[0].value());
   return conflict;
 }

@@ -1,13 +1,14 @@
 #include "hemma/server/operation_log.hpp"
 
+#include <Poco/Data/LOB.h>
+#include <Poco/Data/Session.h>
+#include <Poco/Data/Statement.h>
+
 #include "hemma/server/audit_log.hpp"
 #include "hemma/server/blob.hpp"
 #include "hemma/server/entry_projection.hpp"
 #include "hemma/server/field_store.hpp"
-
-#include <Poco/Data/LOB.h>
-#include <Poco/Data/Session.h>
-#include <Poco/Data/Statement.h>
+#include "hemma/sync/message_checks.hpp"
 
 namespace hemma::server {
 
@@ -18,8 +19,13 @@ std::vector<AppendResult> OperationLog::append(const std::vector<const sync::Ope
   std::vector<AppendResult> results(ops.size());
   if (ops.empty()) return results;
 
-  std::lock_guard lock(m_appendMutex);
-  Poco::Data::Session s = m_db.session();
+  // Appends are serialised; inside a unit of work its write lock (taken at
+  // its start) already does that, and waiting for the mutex while holding
+  // it could deadlock with an append that waits for the lock.
+  std::unique_lock lock(m_appendMutex, std::defer_lock);
+  if (!m_db.inUnitOfWork()) lock.lock();
+  Transaction tx(m_db);
+  Poco::Data::Session& s = tx.session();
 
   std::string opId, patientId, entityType, entityId, authorId, deviceId, recordedAt, received = receivedAt;
   Poco::Nullable<std::string> field;
@@ -41,8 +47,7 @@ std::vector<AppendResult> OperationLog::append(const std::vector<const sync::Ope
   std::optional<AuditWriter> audit;
   if (auditFor) audit.emplace(s);
 
-  s.begin();
-  try {
+  {
     std::string bytes;
     for (std::size_t i = 0; i < ops.size(); ++i) {
       const sync::Operation& op = *ops[i];
@@ -92,10 +97,7 @@ std::vector<AppendResult> OperationLog::append(const std::vector<const sync::Ope
       results[i].duplicate = true;
       if (bytesOf(storedBody) != bytes) results[i].problem = "id: already used by a different operation";
     }
-    s.commit();
-  } catch (...) {
-    s.rollback();
-    throw;
+    tx.commit();
   }
   return results;
 }
@@ -110,7 +112,7 @@ std::vector<sync::Operation> OperationLog::after(std::uint64_t afterSeq, std::ui
       use(count), now;
   std::vector<sync::Operation> ops(seqs.size());
   for (std::size_t i = 0; i < seqs.size(); ++i) {
-    if (!ops[i].ParseFromArray(bodies[i].rawContent(), static_cast<int>(bodies[i].size()))) {
+    if (!sync::parseStored(ops[i], bytesOf(bodies[i]))) {
       throw std::runtime_error("operation log: stored operation " + std::to_string(seqs[i]) + " is corrupt");
     }
     ops[i].set_server_seq(static_cast<std::uint64_t>(seqs[i]));
@@ -119,7 +121,7 @@ std::vector<sync::Operation> OperationLog::after(std::uint64_t afterSeq, std::ui
 }
 
 std::vector<sync::Operation> OperationLog::ofPatient(const std::string& patientId, std::uint64_t afterSeq,
-                                                    std::uint64_t throughSeq, std::uint32_t limit) {
+                                                     std::uint64_t throughSeq, std::uint32_t limit) {
   Poco::Data::Session s = m_db.session();
   std::vector<Poco::Int64> seqs;
   std::vector<Poco::Data::BLOB> bodies;
@@ -131,7 +133,7 @@ std::vector<sync::Operation> OperationLog::ofPatient(const std::string& patientI
       into(seqs), into(bodies), use(patient), use(from), use(through), use(count), now;
   std::vector<sync::Operation> ops(seqs.size());
   for (std::size_t i = 0; i < seqs.size(); ++i) {
-    if (!ops[i].ParseFromArray(bodies[i].rawContent(), static_cast<int>(bodies[i].size()))) {
+    if (!sync::parseStored(ops[i], bytesOf(bodies[i]))) {
       throw std::runtime_error("operation log: stored operation " + std::to_string(seqs[i]) + " is corrupt");
     }
     ops[i].set_server_seq(static_cast<std::uint64_t>(seqs[i]));
@@ -170,7 +172,7 @@ std::vector<sync::Operation> OperationLog::entries(const std::string& patientId,
       into(seqs), into(bodies), use(patient), use(type), use(type), now;
   std::vector<sync::Operation> ops(seqs.size());
   for (std::size_t i = 0; i < seqs.size(); ++i) {
-    if (!ops[i].ParseFromArray(bodies[i].rawContent(), static_cast<int>(bodies[i].size()))) {
+    if (!sync::parseStored(ops[i], bytesOf(bodies[i]))) {
       throw std::runtime_error("operation log: stored operation " + std::to_string(seqs[i]) + " is corrupt");
     }
     ops[i].set_server_seq(static_cast<std::uint64_t>(seqs[i]));
@@ -193,7 +195,7 @@ std::optional<sync::Operation> OperationLog::operation(const std::string& id) {
   s << "SELECT seq, body FROM operations WHERE op_id = ?", into(seqs), into(bodies), use(key), now;
   if (seqs.empty()) return std::nullopt;
   sync::Operation op;
-  if (!op.ParseFromArray(bodies[0].rawContent(), static_cast<int>(bodies[0].size()))) {
+  if (!sync::parseStored(op, bytesOf(bodies[0]))) {
     throw std::runtime_error("operation log: stored operation " + std::to_string(seqs[0]) + " is corrupt");
   }
   op.set_server_seq(static_cast<std::uint64_t>(seqs[0]));

@@ -79,7 +79,10 @@ sync::PushResponse SyncService::push(const sync::PushRequest& request, std::int6
       rejection.set_code(code);
       rejection.set_reason("operations[" + std::to_string(i) + "]." + reason);
     };
-    if (auto problem = sync::validateOperation(op)) {
+    if (const std::size_t size = op.ByteSizeLong(); size > sync::kMaxOperationBytes) {
+      reject(sync::OperationRejection::INVALID,
+             "operation: " + std::to_string(size) + " bytes; at most " + std::to_string(sync::kMaxOperationBytes));
+    } else if (auto problem = sync::validateOperation(op)) {
       reject(sync::OperationRejection::INVALID, *problem);
     } else if (auto unruled = sync::checkPolicy(op)) {
       reject(sync::OperationRejection::INVALID, *unruled);

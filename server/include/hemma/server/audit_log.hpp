@@ -61,13 +61,17 @@ class AuditLog {
   // Database::migrate, so the log exists before anything writes to it).
   static void migrate(Poco::Data::Session& session);
 
-  // Appends entries in a transaction of their own; `seq` and (if empty)
-  // `at` are set here. For entries that must commit with other data, see
-  // AuditWriter.
+  // Appends entries in a transaction of their own, or inside the thread's
+  // UnitOfWork, where they commit with the change they record; should that
+  // roll back, they are recorded after it all the same, an "allowed" outcome
+  // as "allowed; not applied". `seq` and (if empty) `at` are set here.
+  // Strings that are not valid UTF-8 are stored escapedly
+  // (sync::escapeInvalidUtf8), so no entry can make a read fail.
   void append(std::vector<api::AuditEntry> entries, const std::string& atRfc3339);
   void append(api::AuditEntry entry, const std::string& atRfc3339) { append(std::vector{std::move(entry)}, atRfc3339); }
 
-  // Newest first.
+  // Newest first. A row no build of this server could decode is listed
+  // as "(unreadable audit entry)" with its sequence number, never an error.
   api::AuditList query(const AuditQuery& query);
   // For the patient: the allowed reads of their record by practitioners,
   // with unit and time, newest first.
@@ -79,7 +83,7 @@ class AuditLog {
   std::optional<std::uint64_t> firstForeign(const std::string& organisationId, const std::vector<std::uint64_t>& seqs);
 
   // Checks of the log by its reviewers: append-only like the log itself.
-  void addReview(const api::AuditReview& review);
+  void addReview(api::AuditReview review);
   // The organisation's reviews, newest first.
   api::AuditReviewList reviews(const std::string& organisationId, std::uint32_t limit);
 

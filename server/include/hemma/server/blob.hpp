@@ -9,6 +9,8 @@
 #include <string>
 #include <string_view>
 
+#include "hemma/sync/message_checks.hpp"
+
 namespace hemma::server {
 
 inline Poco::Data::BLOB toBlob(std::string_view bytes) {
@@ -23,12 +25,13 @@ inline std::string bytesOf(const Poco::Data::BLOB& blob) {
   return std::string(reinterpret_cast<const char*>(blob.rawContent()), blob.size());
 }
 
-// Parses a stored message; a blob that does not parse throws
-// std::runtime_error naming `store` and the message type.
+// Parses a stored message (sync::parseStored: invalid UTF-8 written by an
+// older build is read escaped); a blob that is not the wire format at all
+// throws std::runtime_error naming `store` and the message type.
 template <typename Message>
 Message messageOf(const Poco::Data::BLOB& blob, std::string_view store) {
   Message message;
-  if (!message.ParseFromArray(blob.rawContent(), static_cast<int>(blob.size()))) {
+  if (!sync::parseStored(message, bytesOf(blob))) {
     throw std::runtime_error(std::string(store) + ": a stored " + message.GetTypeName() + " is corrupt");
   }
   return message;

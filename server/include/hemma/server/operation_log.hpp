@@ -41,7 +41,9 @@ class OperationLog {
   // with its original author and time); its `at` defaults to receivedAt.
   using AuditFor = std::function<api::AuditEntry(const sync::Operation& op)>;
 
-  // Stores the operations in one transaction; returns once they are durable.
+  // Stores the operations in one transaction (or as part of the calling
+  // thread's UnitOfWork: durable when it commits); returns once they are
+  // durable.
   // For each newly stored operation, the same transaction updates the
   // current field values (field_store.hpp) and what is derived from entries
   // (entry_projection.hpp: proposals, NEWS2 trend, alerts, visit tasks), and,
@@ -60,8 +62,8 @@ class OperationLog {
 
   // Up to `limit` operations of one patient with `afterSeq` < seq <=
   // `throughSeq`, in seq order, each with server_seq set (a backfill).
-  std::vector<sync::Operation> ofPatient(const std::string& patientId, std::uint64_t afterSeq,
-                                         std::uint64_t throughSeq, std::uint32_t limit);
+  std::vector<sync::Operation> ofPatient(const std::string& patientId, std::uint64_t afterSeq, std::uint64_t throughSeq,
+                                         std::uint32_t limit);
 
   // The newest clock value stored (0 when empty): the server's own clock
   // starts after it, so its writes order after everything it holds.

@@ -11,6 +11,7 @@
 
 #include "hemma/server/auth_service.hpp"
 #include "hemma/server/care_service.hpp"
+#include "hemma/server/database.hpp"
 #include "hemma/server/sync_service.hpp"
 
 namespace hemma::server {
@@ -22,6 +23,8 @@ struct Services {
   AuthService& auth;
   // Wall-clock time in Unix milliseconds (injected so tests can skew it).
   std::function<std::int64_t()> nowMs;
+  // The database the services share: a write route's unit of work.
+  Database& database;
 };
 
 class Router final : public Poco::Net::HTTPRequestHandlerFactory {

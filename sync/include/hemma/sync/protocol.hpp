@@ -25,6 +25,9 @@ constexpr std::uint32_t kMaxPullPage = 5000;
 constexpr std::size_t kMaxRequestBytes = 16 * 1024 * 1024;
 constexpr std::size_t kMaxIdBytes = 128;
 constexpr std::size_t kMaxTextBytes = 64 * 1024;
+// One operation's encoded size: a note at its longest text fits with room
+// to spare; a body padded past it (e.g. with unknown fields) is refused.
+constexpr std::size_t kMaxOperationBytes = 256 * 1024;
 // Patients a pull may name as held.
 constexpr std::size_t kMaxHeldPatients = 20000;
 
