@@ -37,8 +37,17 @@ Commands:
   conflicts [PATIENT_ID]        list conflict records (both values, authors)
   resolve CONFLICT_ID VALUE     confirm the value of a conflicted field
   sync                          push queued changes to the server, then pull new ones; then
-                                summarise entries older than the history window
-  status                        device id, user, pending changes, last sync and error
+                                summarise entries older than the history window. Names every
+                                change the server refused and exits 3 while any is kept
+  status                        device id, user, pending and refused changes, last sync and error
+  rejected                      the changes the server refused, kept on this tablet until a
+                                person settles them: id, patient, entity, code, reason, content
+  rejected discard OP_ID        discard a refused change: never sent; kept on record with who
+                                and when (see `rejected settled`)
+  rejected retry OP_ID          send a refused change again under a new id (e.g. refused as
+                                "id: already used by a different operation", or its cause is
+                                gone); it waits in the queue for the next sync
+  rejected settled              refused changes discarded or sent again earlier: who, when
   help                          show this text
 
 The nurse's visit (offline):
@@ -75,7 +84,9 @@ Options:
   -h, --help       show this text
 
 Exit status: 0 on success, 1 when the command failed (e.g. the server was
-unreachable; nothing is lost, run `sync` again), 2 for wrong usage or bad input.
+unreachable; nothing is lost, run `sync` again), 2 for wrong usage or bad input,
+3 when `sync` ran but changes refused by the server are kept on the tablet (see
+`rejected`).
 )";
 
 // Wrong usage: exit status 2.
@@ -265,17 +276,41 @@ std::string describeEntry(const Entry& e) {
   if (e.has_message()) return describe(e.message());
   if (e.has_proposed_change()) {
     const auto& c = e.proposed_change();
-    return "proposal " + c.entity_type() + "/" + c.entity_id() + "." + c.field() + " = " + c.proposed_value() +
-           " (" + c.reason() + ")";
+    return "proposal " + c.entity_type() + "/" + c.entity_id() + "." + c.field() + " = " + c.proposed_value() + " (" +
+           c.reason() + ")";
   }
   return "entry";
 }
 
+// One line for any operation: its entry, or the field or set it changes.
+std::string describeOperation(const hemma::sync::Operation& op) {
+  if (op.has_append()) return describeEntry(op.append());
+  const std::string where = op.entity_type() + "/" + op.entity_id();
+  if (op.has_write()) return "field " + where + "." + op.write().field() + " = " + op.write().value();
+  if (op.has_set_add()) return "add " + op.set_add().element() + " to " + where + "." + op.set_add().set();
+  if (op.has_set_remove()) {
+    return "remove " + op.set_remove().element() + " from " + where + "." + op.set_remove().set();
+  }
+  return "change";
+}
+
+std::string codeName(hemma::sync::OperationRejection::Code code) {
+  return code == hemma::sync::OperationRejection::CODE_UNSPECIFIED ? "REFUSED"
+                                                                   : hemma::sync::OperationRejection::Code_Name(code);
+}
+
+void printRejected(const hemma::mobile::RejectedOperation& r) {
+  const auto& op = r.operation;
+  std::cout << op.id() << "  " << op.patient_id() << "  " << op.entity_type() << "/" << op.entity_id() << "  "
+            << codeName(r.code) << (r.rejectedAt.empty() ? "" : "  refused " + r.rejectedAt) << "\n"
+            << "    reason:  " << r.reason << "\n"
+            << "    written: " << op.recorded_at() << " by " << op.author_id() << ": " << describeOperation(op) << "\n";
+}
+
 void printVisit(const hemma::mobile::VisitView& view) {
   const auto& v = view.visit;
-  std::cout << clockTime(v.scheduled_start()) << "  " << v.id() << "  "
-            << hemma::domain::Visit::Status_Name(v.status()) << "  " << view.patientName << " (" << v.patient_id()
-            << ")\n"
+  std::cout << clockTime(v.scheduled_start()) << "  " << v.id() << "  " << hemma::domain::Visit::Status_Name(v.status())
+            << "  " << view.patientName << " (" << v.patient_id() << ")\n"
             << "    address: " << view.address << "\n"
             << "    access:  " << view.accessNotes << "\n"
             << "    for:     " << v.activity_id() << " " << view.activityText << "\n";
@@ -284,8 +319,7 @@ void printVisit(const hemma::mobile::VisitView& view) {
   std::cout << "    checklist:\n";
   for (const auto& item : view.checklist) {
     std::cout << "      [" << (item.outcome ? outcomeName(item.outcome->outcome()) : std::string(" ")) << "] "
-              << item.activityId << "  " << item.text
-              << (item.frequency.empty() ? "" : " (" + item.frequency + ")");
+              << item.activityId << "  " << item.text << (item.frequency.empty() ? "" : " (" + item.frequency + ")");
     if (item.outcome && !item.outcome->reason().empty()) std::cout << ": " << item.outcome->reason();
     std::cout << "\n";
   }
@@ -336,11 +370,11 @@ int run(const Arguments& args) {
   }
   if (command == "note") {
     expectArgs(args, 2, 2, "note PATIENT_ID TEXT [--visit VISIT_ID] [--amends NOTE_ID]");
-    const auto note = device.writeNote(args.positional[1], args.visit.value_or(""), args.positional[2],
-                                       args.amends.value_or(""));
-    std::cout << "recorded note " << note.id() << " for patient " << note.patient_id() << " at "
-              << note.written_at() << (note.amends_note_id().empty() ? "" : ", amending " + note.amends_note_id())
-              << " (" << device.status().pending << " pending sync)\n";
+    const auto note =
+        device.writeNote(args.positional[1], args.visit.value_or(""), args.positional[2], args.amends.value_or(""));
+    std::cout << "recorded note " << note.id() << " for patient " << note.patient_id() << " at " << note.written_at()
+              << (note.amends_note_id().empty() ? "" : ", amending " + note.amends_note_id()) << " ("
+              << device.status().pending << " pending sync)\n";
     return 0;
   }
   if (command == "notes") {
@@ -348,8 +382,8 @@ int run(const Arguments& args) {
     const auto notes = device.notes(optionalArg(args, 1));
     for (const auto& note : notes) {
       std::cout << note.written_at() << "  " << note.patient_id() << "  " << note.author_id() << "  " << note.id()
-                << (note.amends_note_id().empty() ? "" : "  amends " + note.amends_note_id()) << "\n    "
-                << note.text() << "\n";
+                << (note.amends_note_id().empty() ? "" : "  amends " + note.amends_note_id()) << "\n    " << note.text()
+                << "\n";
     }
     std::cout << notes.size() << " note(s)\n";
     return 0;
@@ -401,8 +435,7 @@ int run(const Arguments& args) {
   }
   if (command == "start" || command == "end") {
     expectArgs(args, 1, 1, command == "start" ? "start VISIT_ID" : "end VISIT_ID");
-    const auto view =
-        command == "start" ? device.startVisit(args.positional[1]) : device.endVisit(args.positional[1]);
+    const auto view = command == "start" ? device.startVisit(args.positional[1]) : device.endVisit(args.positional[1]);
     std::cout << (command == "start" ? "started " : "ended ") << view.visit.id() << " at "
               << (command == "start" ? view.visit.started_at() : view.visit.ended_at()) << " ("
               << hemma::domain::Visit::Status_Name(view.visit.status()) << ")\n";
@@ -448,8 +481,8 @@ int run(const Arguments& args) {
     expectArgs(args, 3, 3, "med VISIT_ID MEDICATION_ID given|not-given [--reason TEXT]");
     const std::string& word = args.positional[3];
     if (word != "given" && word != "not-given") throw UsageError("med: \"" + word + "\" is not given or not-given");
-    const auto m = device.recordMedication(args.positional[1], args.positional[2], word == "given",
-                                           args.reason.value_or(""));
+    const auto m =
+        device.recordMedication(args.positional[1], args.positional[2], word == "given", args.reason.value_or(""));
     std::cout << "recorded " << m.id() << ": " << m.medication_id()
               << (m.given() ? " given, " + m.dose() : " not given (" + m.reason() + ")") << "\n";
     return 0;
@@ -457,16 +490,16 @@ int run(const Arguments& args) {
   if (command == "propose") {
     expectArgs(args, 5, 5, "propose PATIENT_ID ENTITY_TYPE ENTITY_ID FIELD VALUE --reason TEXT");
     if (!args.reason) throw UsageError("propose: --reason TEXT is required");
-    const auto c = device.proposeChange(args.positional[1], args.positional[2], args.positional[3],
-                                        args.positional[4], args.positional[5], *args.reason);
-    std::cout << "proposed " << c.id() << ": " << c.entity_type() << "/" << c.entity_id() << "." << c.field()
-              << " = " << c.proposed_value() << " (for a physician to sign)\n";
+    const auto c = device.proposeChange(args.positional[1], args.positional[2], args.positional[3], args.positional[4],
+                                        args.positional[5], *args.reason);
+    std::cout << "proposed " << c.id() << ": " << c.entity_type() << "/" << c.entity_id() << "." << c.field() << " = "
+              << c.proposed_value() << " (for a physician to sign)\n";
     return 0;
   }
   if (command == "message") {
     expectArgs(args, 2, 2, "message PATIENT_ID TEXT [--to PRACTITIONER_ID] [--reply-to MESSAGE_ID]");
-    const auto m = device.sendMessage(args.positional[1], args.positional[2], args.to.value_or(""),
-                                      args.replyTo.value_or(""));
+    const auto m =
+        device.sendMessage(args.positional[1], args.positional[2], args.to.value_or(""), args.replyTo.value_or(""));
     std::cout << "recorded " << m.id() << ": " << describe(m) << "\n";
     return 0;
   }
@@ -488,8 +521,8 @@ int run(const Arguments& args) {
                 << "\n";
     }
     if (h.summarisedNews2) {
-      std::cout << "  latest summarised " << news2Text(*h.summarisedNews2) << " at "
-                << h.summarisedNews2->observed_at() << "\n";
+      std::cout << "  latest summarised " << news2Text(*h.summarisedNews2) << " at " << h.summarisedNews2->observed_at()
+                << "\n";
     }
     for (const auto& e : h.recent) {
       std::cout << "  " << e.at << "  " << e.authorId << "  " << describeEntry(e.entry) << "\n";
@@ -514,15 +547,61 @@ int run(const Arguments& args) {
               << report.rejected << ", pulled " << report.pulled;
     if (report.summarised) std::cout << ", summarised " << report.summarised << " older than the history window";
     std::cout << "\n";
-    for (const auto& rejected : device.rejected()) {
-      std::cout << "  rejected " << rejected.operation.id() << ": " << rejected.reason << "\n";
+    const auto rejected = device.rejected();
+    for (const auto& r : rejected) {
+      const auto& op = r.operation;
+      std::cout << "  rejected " << op.id() << " (" << op.entity_type() << "/" << op.entity_id() << " of "
+                << op.patient_id() << "): " << r.reason << "\n";
     }
     if (!report.ok) {
       std::cerr << "hemma-device: sync failed: " << report.error << " (" << device.status().pending
                 << " change(s) kept on the device; run sync again)\n";
       return 1;
     }
+    if (!rejected.empty()) {
+      std::cerr << "hemma-device: the server refused " << rejected.size()
+                << " change(s), kept on this tablet; see `hemma-device rejected`, then retry or discard each\n";
+      return 3;
+    }
     return 0;
+  }
+  if (command == "rejected") {
+    const std::string action = optionalArg(args, 1);
+    if (action.empty()) {
+      expectArgs(args, 0, 0, "rejected [discard OP_ID | retry OP_ID | settled]");
+      const auto rejected = device.rejected();
+      for (const auto& r : rejected) printRejected(r);
+      std::cout << rejected.size() << " refused change(s) kept on this tablet\n";
+      return 0;
+    }
+    if (action == "discard") {
+      expectArgs(args, 2, 2, "rejected discard OP_ID");
+      device.discardRejected(args.positional[2]);
+      std::cout << "discarded " << args.positional[2] << " (kept on record: `hemma-device rejected settled`); "
+                << device.status().rejected << " refused change(s) left\n";
+      return 0;
+    }
+    if (action == "retry") {
+      expectArgs(args, 2, 2, "rejected retry OP_ID");
+      const auto op = device.retryRejected(args.positional[2]);
+      std::cout << "queued " << args.positional[2] << " again as " << op.id() << " (" << device.status().pending
+                << " pending sync)\n";
+      return 0;
+    }
+    if (action == "settled") {
+      expectArgs(args, 1, 1, "rejected settled");
+      const auto settled = device.settledRejections();
+      for (const auto& r : settled) {
+        std::cout << r.operationId << "  " << r.patientId << "  " << r.entityType << "/" << r.entityId << "  "
+                  << r.action << (r.replacedBy.empty() ? "" : " as " + r.replacedBy) << " by " << r.settledBy << " at "
+                  << r.settledAt << "\n"
+                  << "    reason:  " << codeName(r.code) << ": " << r.reason << "\n";
+        if (r.operation) std::cout << "    written: " << describeOperation(*r.operation) << "\n";
+      }
+      std::cout << settled.size() << " settled refusal(s)\n";
+      return 0;
+    }
+    throw UsageError("rejected: \"" + action + "\" is not discard, retry or settled");
   }
   if (command == "status") {
     expectArgs(args, 0, 0, "status");
@@ -535,7 +614,7 @@ int run(const Arguments& args) {
     std::cout << "device:       " << (s.deviceId.empty() ? "(not enrolled)" : s.deviceId) << "\n"
               << "user:         " << s.userId << "\n"
               << "pending:      " << s.pending << "\n"
-              << "rejected:     " << s.rejected << "\n"
+              << "rejected:     " << s.rejected << (s.rejected ? " (see hemma-device rejected)" : "") << "\n"
               << "cursor:       " << s.cursor << "\n"
               << "patients:     " << s.heldPatients << "\n"
               << "last success: " << (s.lastSuccess.empty() ? "never" : s.lastSuccess) << "\n"

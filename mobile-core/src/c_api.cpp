@@ -108,6 +108,15 @@ struct hemma_message_list {
   std::vector<hemma::domain::Message> messages;
 };
 
+// Refused operations flattened to the strings hemma_rejection points at.
+struct RejectionC {
+  std::string operationId, patientId, entityType, entityId, code, reason, rejectedAt, recordedAt, authorId, summary;
+};
+
+struct hemma_rejection_list {
+  std::vector<RejectionC> rejections;
+};
+
 // Entries flattened to the strings hemma_history_entry points at.
 struct HistoryEntryC {
   std::string id, kind, authorId, at, visitId, text;
@@ -284,6 +293,18 @@ void describe(const Entry& e, HistoryEntryC& out) {
   if (e.has_medication_administration()) out.text = e.medication_administration().reason();
   if (e.has_proposed_change()) out.text = e.proposed_change().proposed_value();
   if (e.has_vital_signs() && e.vital_signs().has_news2_score()) out.news2Score = e.vital_signs().news2_score();
+}
+
+// One line of what a refused operation records.
+std::string summaryOf(const hemma::sync::Operation& op) {
+  const std::string where = op.entity_type() + "/" + op.entity_id();
+  if (op.has_write()) return "field " + where + "." + op.write().field() + " = " + op.write().value();
+  if (op.has_set_add()) return "add " + op.set_add().element() + " to " + where + "." + op.set_add().set();
+  if (op.has_set_remove())
+    return "remove " + op.set_remove().element() + " from " + where + "." + op.set_remove().set();
+  HistoryEntryC text;
+  describe(op.append(), text);
+  return op.entity_type() + (text.text.empty() ? "" : ": " + text.text);
 }
 
 std::string kindOf(const hemma::api::TimelineEntry& e) {
@@ -556,9 +577,8 @@ hemma_status hemma_task_record(hemma_device* dev, const char* visit_id, const ch
       throw std::invalid_argument("task_outcome.outcome: " + std::to_string(outcome) +
                                   " is not HEMMA_OUTCOME_DONE, _NOT_DONE or _REFUSED");
     }
-    const auto t = dev->device.recordTaskOutcome(visit_id, activity_id,
-                                                 static_cast<hemma::domain::TaskOutcome::Outcome>(outcome),
-                                                 optionalText(reason));
+    const auto t = dev->device.recordTaskOutcome(
+        visit_id, activity_id, static_cast<hemma::domain::TaskOutcome::Outcome>(outcome), optionalText(reason));
     copyId(id_out, id_cap, t.id());
   });
 }
@@ -575,7 +595,8 @@ hemma_status hemma_vitals_record(hemma_device* dev, const char* visit_id, const 
     copyWhole(result.vitals_id, sizeof result.vitals_id, record.vitals.id(), "vitals_id");
     result.news2 = toC(record.news2);
     result.escalated = record.escalation.has_value();
-    if (record.escalation) copyWhole(result.message_id, sizeof result.message_id, record.escalation->id(), "message_id");
+    if (record.escalation)
+      copyWhole(result.message_id, sizeof result.message_id, record.escalation->id(), "message_id");
     *out = result;
   });
 }
@@ -730,6 +751,63 @@ bool hemma_history_entry_get(const hemma_history* history, size_t index, hemma_h
 }
 
 void hemma_history_free(hemma_history* history) { delete history; }
+
+hemma_status hemma_rejections_list(hemma_device* dev, hemma_rejection_list** out, hemma_error* err) {
+  if (out) *out = nullptr;
+  return guarded(err, [&] {
+    requireArg(dev, "dev");
+    requireArg(out, "out");
+    auto list = std::make_unique<hemma_rejection_list>();
+    for (const auto& r : dev->device.rejected()) {
+      const auto& op = r.operation;
+      list->rejections.push_back({op.id(), op.patient_id(), op.entity_type(), op.entity_id(),
+                                  r.code == hemma::sync::OperationRejection::CODE_UNSPECIFIED
+                                      ? std::string("REFUSED")
+                                      : hemma::sync::OperationRejection::Code_Name(r.code),
+                                  r.reason, r.rejectedAt, op.recorded_at(), op.author_id(), summaryOf(op)});
+    }
+    *out = list.release();
+  });
+}
+
+size_t hemma_rejection_list_count(const hemma_rejection_list* list) { return list ? list->rejections.size() : 0; }
+
+bool hemma_rejection_list_get(const hemma_rejection_list* list, size_t index, hemma_rejection* out) {
+  if (!list || !out || index >= list->rejections.size()) return false;
+  const auto& r = list->rejections[index];
+  out->operation_id = r.operationId.c_str();
+  out->patient_id = r.patientId.c_str();
+  out->entity_type = r.entityType.c_str();
+  out->entity_id = r.entityId.c_str();
+  out->code = r.code.c_str();
+  out->reason = r.reason.c_str();
+  out->rejected_at = r.rejectedAt.c_str();
+  out->recorded_at = r.recordedAt.c_str();
+  out->author_id = r.authorId.c_str();
+  out->summary = r.summary.c_str();
+  return true;
+}
+
+void hemma_rejection_list_free(hemma_rejection_list* list) { delete list; }
+
+hemma_status hemma_rejection_discard(hemma_device* dev, const char* operation_id, hemma_error* err) {
+  return guarded(err, [&] {
+    requireArg(dev, "dev");
+    requireArg(operation_id, "operation_id");
+    dev->device.discardRejected(operation_id);
+  });
+}
+
+hemma_status hemma_rejection_retry(hemma_device* dev, const char* operation_id, char* new_id_out, size_t new_id_cap,
+                                   hemma_error* err) {
+  return guarded(err, [&] {
+    requireArg(dev, "dev");
+    requireArg(operation_id, "operation_id");
+    requireIdBuffer(new_id_out, new_id_cap);
+    const auto op = dev->device.retryRejected(operation_id);
+    copyId(new_id_out, new_id_cap, op.id());
+  });
+}
 
 }  // extern "C"
 

@@ -44,8 +44,8 @@ std::string toHex(const std::string& bytes) {
 std::string pbkdf2(const std::string& password, const std::string& salt, int iterations) {
   std::string key(32, '\0');
   if (PKCS5_PBKDF2_HMAC(password.data(), static_cast<int>(password.size()),
-                        reinterpret_cast<const unsigned char*>(salt.data()), static_cast<int>(salt.size()),
-                        iterations, EVP_sha256(), static_cast<int>(key.size()),
+                        reinterpret_cast<const unsigned char*>(salt.data()), static_cast<int>(salt.size()), iterations,
+                        EVP_sha256(), static_cast<int>(key.size()),
                         reinterpret_cast<unsigned char*>(key.data())) != 1) {
     throw std::runtime_error("unlock: PKCS5_PBKDF2_HMAC failed");
   }
@@ -111,6 +111,50 @@ std::string scoredParameters(const VitalSigns& v, const News2Scores& s) {
 
 std::int64_t floorDay(std::int64_t ms) { return ms - ((ms % kDayMs) + kDayMs) % kDayMs; }
 
+// An id epoch the tablet draws itself, for a database enrolled without a
+// registration number from the server (enrol(), or a sign-in before
+// protocol version 4): "l" and 64 random bits in hex. The letter keeps it
+// apart from the server's numbers.
+std::string drawLocalEpoch() {
+  std::string bytes(8, '\0');
+  if (RAND_bytes(reinterpret_cast<unsigned char*>(bytes.data()), static_cast<int>(bytes.size())) != 1) {
+    throw std::runtime_error("device: no random bytes for an id epoch");
+  }
+  return "l" + toHex(bytes);
+}
+
+// Gives an entry the id of the operation that now carries it.
+void renameEntry(sync::AppendEntry& entry, const std::string& from, const std::string& to) {
+  auto rename = [&](auto& e) {
+    if (e.id() == from) e.set_id(to);
+  };
+  switch (entry.entry_case()) {
+    case sync::AppendEntry::kNote:
+      rename(*entry.mutable_note());
+      break;
+    case sync::AppendEntry::kObservation:
+      rename(*entry.mutable_observation());
+      break;
+    case sync::AppendEntry::kVitalSigns:
+      rename(*entry.mutable_vital_signs());
+      break;
+    case sync::AppendEntry::kTaskOutcome:
+      rename(*entry.mutable_task_outcome());
+      break;
+    case sync::AppendEntry::kMedicationAdministration:
+      rename(*entry.mutable_medication_administration());
+      break;
+    case sync::AppendEntry::kMessage:
+      rename(*entry.mutable_message());
+      break;
+    case sync::AppendEntry::kProposedChange:
+      rename(*entry.mutable_proposed_change());
+      break;
+    case sync::AppendEntry::ENTRY_NOT_SET:
+      break;
+  }
+}
+
 }  // namespace
 
 Device::Device(const std::string& path, Clock& clock) : m_store(path), m_clock(clock) {
@@ -120,9 +164,19 @@ Device::Device(const std::string& path, Clock& clock) : m_store(path), m_clock(c
   const auto offset = m_store.meta("clock_offset");
   m_hlc = sync::HybridClock(metaNumber(m_store, "hlc"), offset && !offset->empty() ? std::stoll(*offset) : 0);
   m_wiped = m_store.wipedAt().has_value();
+  m_epoch = m_store.meta("id_epoch").value_or("");
+  if (enrolled() && !m_wiped && !sync::isValidEpoch(m_epoch)) {
+    // Enrolled before operation ids had an epoch: its ids so far are
+    // "<device>:<n>", and another installation of the device id may have
+    // used the same ones. From now on its ids carry an epoch of its own.
+    m_epoch = drawLocalEpoch();
+    m_store.inTransaction([&] { m_store.setMeta("id_epoch", m_epoch); });
+  }
 }
 
-void Device::enrol(std::string_view deviceId, std::string_view userId) {
+void Device::enrol(std::string_view deviceId, std::string_view userId) { enrolAs(deviceId, userId, {}); }
+
+void Device::enrolAs(std::string_view deviceId, std::string_view userId, std::string_view epoch) {
   requireText("device_id", deviceId, sync::kMaxIdBytes);
   requireText("user_id", userId, sync::kMaxIdBytes);
   if (deviceId.find(':') != std::string_view::npos) throw std::invalid_argument("device_id: must not contain ':'");
@@ -134,12 +188,15 @@ void Device::enrol(std::string_view deviceId, std::string_view userId) {
     }
     return;
   }
+  const std::string idEpoch = epoch.empty() ? drawLocalEpoch() : std::string(epoch);
   m_store.inTransaction([&] {
     m_store.setMeta("device_id", deviceId);
     m_store.setMeta("user_id", userId);
+    m_store.setMeta("id_epoch", idEpoch);
   });
   m_deviceId = deviceId;
   m_userId = userId;
+  m_epoch = idEpoch;
 }
 
 bool Device::enrolled() { return !m_deviceId.empty(); }
@@ -167,7 +224,11 @@ api::Principal Device::signIn(Transport& transport, const std::string& username,
     m_store.eraseMeta("wiped");
     m_wiped = false;
   }
-  enrol(deviceId, session.principal().user_id());
+  // The registration's number keeps this installation's operation ids apart
+  // from every earlier one of the device id (a reinstalled tablet starts
+  // its counter again). A server that sends none: an epoch of our own.
+  const std::string epoch = device.registration() > 0 ? std::to_string(device.registration()) : std::string();
+  enrolAs(deviceId, session.principal().user_id(), epoch);
   // The offline unlock's hash: salted, slow, never the password itself.
   std::string salt(16, '\0');
   if (RAND_bytes(reinterpret_cast<unsigned char*>(salt.data()), static_cast<int>(salt.size())) != 1) {
@@ -182,7 +243,9 @@ api::Principal Device::signIn(Transport& transport, const std::string& username,
     m_store.setMeta("unlock_iterations", std::to_string(m_unlockIterations));
     m_store.setMeta("unlock_hash", toHex(hash));
     m_store.setMeta("unlock_failures", "0");
+    if (!epoch.empty()) m_store.setMeta("id_epoch", epoch);
   });
+  if (!epoch.empty()) m_epoch = epoch;
   return session.principal();
 }
 
@@ -239,7 +302,7 @@ sync::Operation Device::newOperation(std::string_view patientId, std::string_vie
   if (m_wiped) throw DeviceWiped();
   sync::Operation op;
   const std::int64_t now = m_clock.nowMs();
-  op.set_id(sync::makeOperationId(requireEnrolled(), ++m_counter));
+  op.set_id(sync::makeOperationId(requireEnrolled(), m_epoch, ++m_counter));
   op.set_author_id(m_userId);
   op.set_device_id(m_deviceId);
   op.set_hlc(m_hlc.now(now));
@@ -352,9 +415,10 @@ sync::Operation Device::writeField(std::string_view patientId, std::string_view 
 
 sync::Operation Device::resolveConflict(std::string_view conflictId, std::string_view value) {
   const auto conflicts = m_store.conflicts();
-  const auto it = std::find_if(conflicts.begin(), conflicts.end(),
-                               [&](const sync::Conflict& c) { return c.id() == conflictId; });
-  if (it == conflicts.end()) throw std::invalid_argument("conflict_id: no conflict " + std::string(conflictId) + " here");
+  const auto it =
+      std::find_if(conflicts.begin(), conflicts.end(), [&](const sync::Conflict& c) { return c.id() == conflictId; });
+  if (it == conflicts.end())
+    throw std::invalid_argument("conflict_id: no conflict " + std::string(conflictId) + " here");
   const auto current = m_store.field(it->patient_id(), it->entity_type(), it->entity_id(), it->field());
   Rollback rollback(m_counter, m_hlc);
   sync::Operation op = newOperation(it->patient_id(), it->entity_type(), it->entity_id());
@@ -408,7 +472,8 @@ std::string Device::fieldText(std::string_view patientId, std::string_view entit
 std::string Device::requireVisitPatient(std::string_view visitId, std::string_view what) {
   requireText(what, visitId, sync::kMaxIdBytes);
   const auto patient = m_store.visitPatient(visitId);
-  if (!patient) throw std::invalid_argument(std::string(what) + ": no visit " + std::string(visitId) + " on this device");
+  if (!patient)
+    throw std::invalid_argument(std::string(what) + ": no visit " + std::string(visitId) + " on this device");
   return *patient;
 }
 
@@ -496,8 +561,7 @@ VisitView Device::endVisit(std::string_view visitId) {
   const VisitView current = visit(visitId);
   if (current.visit.status() != domain::Visit::IN_PROGRESS) {
     throw std::invalid_argument("visit.status: visit " + std::string(visitId) + " was not started (status " +
-                                domain::Visit::Status_Name(current.visit.status()) +
-                                "); start it before ending it");
+                                domain::Visit::Status_Name(current.visit.status()) + "); start it before ending it");
   }
   const std::string& patient = current.visit.patient_id();
   Rollback rollback(m_counter, m_hlc);
@@ -606,10 +670,11 @@ domain::MedicationAdministration Device::recordMedication(std::string_view visit
   const auto name = m_store.field(patient, "medication", medicationId, "name");
   const auto dose = m_store.field(patient, "medication", medicationId, "dose");
   if (!name && !dose) {
-    throw std::invalid_argument("medication_administration.medication_id: no medication " +
-                                std::string(medicationId) + " in the plan of patient " + patient + " on this device");
+    throw std::invalid_argument("medication_administration.medication_id: no medication " + std::string(medicationId) +
+                                " in the plan of patient " + patient + " on this device");
   }
-  if (!given && reason.empty()) throw std::invalid_argument("medication_administration.reason: required when not given");
+  if (!given && reason.empty())
+    throw std::invalid_argument("medication_administration.reason: required when not given");
   Rollback rollback(m_counter, m_hlc);
   sync::Operation op = newEntry(patient, "medication_administration");
   domain::MedicationAdministration& m = *op.mutable_append()->mutable_medication_administration();
@@ -628,8 +693,8 @@ domain::MedicationAdministration Device::recordMedication(std::string_view visit
 }
 
 domain::ProposedChange Device::proposeChange(std::string_view patientId, std::string_view entityType,
-                                             std::string_view entityId, std::string_view field,
-                                             std::string_view value, std::string_view reason) {
+                                             std::string_view entityId, std::string_view field, std::string_view value,
+                                             std::string_view reason) {
   requireText("proposed_change.patient_id", patientId, sync::kMaxIdBytes);
   requireText("proposed_change.entity_type", entityType, sync::kMaxIdBytes);
   requireText("proposed_change.entity_id", entityId, sync::kMaxIdBytes);
@@ -743,6 +808,7 @@ SyncReport Device::sync(Transport& transport, SyncClient::Options options) {
     m_deviceId.clear();
     m_userId.clear();
     m_counter = 0;
+    m_epoch.clear();
     m_hlc = sync::HybridClock();
     return report;
   }
@@ -762,14 +828,59 @@ SyncStatus Device::status() {
   status.deviceId = m_deviceId;
   status.userId = m_userId;
   status.pending = m_store.outboxSize();
-  status.rejected = m_store.rejected().size();
+  status.rejected = m_store.rejectedCount();
   status.cursor = m_store.cursor();
   status.lastSuccess = m_store.meta("last_sync_ok").value_or("");
-  status.lastError = m_store.meta("last_sync_error").value_or("");
   status.failedSyncs = static_cast<int>(metaNumber(m_store, "sync_failures"));
+  // After a failed run, why it failed; otherwise what still waits for a
+  // person: the refused operations (as of now, not of the last run).
+  status.lastError =
+      status.failedSyncs > 0 ? m_store.meta("last_sync_error").value_or("") : SyncClient::rejectedSummary(m_store);
   status.heldPatients = m_store.heldPatients().size();
   status.wipedAt = m_store.wipedAt().value_or("");
   return status;
+}
+
+void Device::discardRejected(std::string_view operationId) {
+  if (m_wiped) throw DeviceWiped();
+  const std::string at = sync::formatRfc3339(m_clock.nowMs());
+  const bool found = m_store.inTransaction([&] { return m_store.discardRejected(operationId, m_userId, at); });
+  if (!found) {
+    throw std::invalid_argument("operation_id: no rejected operation " + std::string(operationId) + " on this device");
+  }
+}
+
+sync::Operation Device::retryRejected(std::string_view operationId) {
+  if (m_wiped) throw DeviceWiped();
+  const auto found = m_store.rejectedOperation(operationId);
+  if (!found) {
+    throw std::invalid_argument("operation_id: no rejected operation " + std::string(operationId) + " on this device");
+  }
+  requireEnrolled();
+  // The same change under a new id: the server stored nothing under the old
+  // one, and a refusal for an id already used would only come again. An
+  // entry's id is its operation's, so it moves with it. The author, the
+  // clock and the author's time stay: it was written then.
+  Rollback rollback(m_counter, m_hlc);
+  sync::Operation op = found->operation;
+  const std::string oldId = op.id();
+  op.set_id(sync::makeOperationId(m_deviceId, m_epoch, ++m_counter));
+  op.clear_server_seq();
+  if (op.entity_id() == oldId) op.set_entity_id(op.id());
+  if (op.has_append()) renameEntry(*op.mutable_append(), oldId, op.id());
+  auto problem = sync::validateOperation(op);
+  if (!problem) problem = sync::checkPolicy(op);
+  if (problem) {
+    throw std::invalid_argument("operation_id: " + oldId + " cannot be sent again as it is (" + *problem +
+                                "); discard it and record the change anew");
+  }
+  const std::string at = sync::formatRfc3339(m_clock.nowMs());
+  m_store.inTransaction([&] {
+    m_store.replaceRejected(oldId, op, m_userId, at);
+    m_store.setMeta("op_counter", std::to_string(m_counter));
+  });
+  rollback.done();
+  return op;
 }
 
 }  // namespace hemma::mobile

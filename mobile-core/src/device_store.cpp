@@ -61,9 +61,29 @@ CREATE TABLE IF NOT EXISTS set_removed_adds(
 CREATE TABLE IF NOT EXISTS outbox(
   position INTEGER PRIMARY KEY AUTOINCREMENT,
   op_id TEXT NOT NULL UNIQUE);
+-- Local operations the server refused: with its code
+-- (sync.OperationRejection.Code), reason and when (device time, RFC 3339).
 CREATE TABLE IF NOT EXISTS rejected(
   op_id TEXT PRIMARY KEY,
-  reason TEXT NOT NULL);
+  reason TEXT NOT NULL,
+  code INTEGER NOT NULL DEFAULT 0,
+  rejected_at TEXT NOT NULL DEFAULT '');
+-- Refused operations a person settled: discarded (the operation is kept
+-- here and never sent) or sent again under a new id (replaced_by). Only a
+-- wipe deletes these rows; a purge of the patient drops the body alone.
+CREATE TABLE IF NOT EXISTS settled_rejections(
+  op_id TEXT PRIMARY KEY,
+  patient_id TEXT NOT NULL,
+  entity_type TEXT NOT NULL,
+  entity_id TEXT NOT NULL,
+  code INTEGER NOT NULL,
+  reason TEXT NOT NULL,
+  rejected_at TEXT NOT NULL,
+  action TEXT NOT NULL,
+  replaced_by TEXT NOT NULL,
+  settled_by TEXT NOT NULL,
+  settled_at TEXT NOT NULL,
+  body BLOB);
 CREATE TABLE IF NOT EXISTS notes(
   id TEXT PRIMARY KEY,
   patient_id TEXT NOT NULL,
@@ -112,10 +132,22 @@ CREATE TABLE IF NOT EXISTS summarised_entries(
 )sql";
 
 // Every table, for a wipe.
-constexpr const char* kTables[] = {"meta",     "operations", "field_values", "conflicts", "resolutions",
-                                   "set_adds", "set_removed_adds", "outbox", "rejected", "notes",
-                                   "held_patients", "entries", "history_summary", "history_news2",
-                                   "summarised_entries"};
+constexpr const char* kTables[] = {"meta",
+                                   "operations",
+                                   "field_values",
+                                   "conflicts",
+                                   "resolutions",
+                                   "set_adds",
+                                   "set_removed_adds",
+                                   "outbox",
+                                   "rejected",
+                                   "notes",
+                                   "held_patients",
+                                   "entries",
+                                   "history_summary",
+                                   "history_news2",
+                                   "summarised_entries",
+                                   "settled_rejections"};
 
 std::string serialize(const google::protobuf::MessageLite& message) {
   std::string bytes;
@@ -177,9 +209,28 @@ EntryIndex indexOf(const sync::AppendEntry& entry) {
 
 constexpr const char* kEntryColumns = "id, patient_id, kind, visit_id, ref_id, author_id, at, hlc, body";
 
+bool hasColumn(SqliteDb& db, std::string_view table, std::string_view column) {
+  auto q = db.query("SELECT 1 FROM pragma_table_info(?) WHERE name = ?");
+  q.bind(1, table).bind(2, column);
+  return q.step();
+}
+
+sync::OperationRejection::Code rejectionCode(std::int64_t value) {
+  return sync::OperationRejection::Code_IsValid(static_cast<int>(value))
+             ? static_cast<sync::OperationRejection::Code>(value)
+             : sync::OperationRejection::CODE_UNSPECIFIED;
+}
+
 StoredEntry readEntry(const Query& q) {
-  return {q.text(0), q.text(1), q.text(2), q.text(3), q.text(4), q.text(5), q.text(6),
-          static_cast<std::uint64_t>(q.int64(7)), parse<sync::AppendEntry>(q.text(8), "entry")};
+  return {q.text(0),
+          q.text(1),
+          q.text(2),
+          q.text(3),
+          q.text(4),
+          q.text(5),
+          q.text(6),
+          static_cast<std::uint64_t>(q.int64(7)),
+          parse<sync::AppendEntry>(q.text(8), "entry")};
 }
 
 }  // namespace
@@ -190,6 +241,13 @@ DeviceStore::DeviceStore(const std::string& path) : m_db(path) {
   // overwritten, not only unlinked.
   m_db.exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA secure_delete=ON;");
   m_db.exec(kSchema);
+  // Databases from before refusals kept their code and time: theirs read
+  // as CODE_UNSPECIFIED and "".
+  if (!hasColumn(m_db, "rejected", "code")) {
+    m_db.exec(
+        "ALTER TABLE rejected ADD COLUMN code INTEGER NOT NULL DEFAULT 0; "
+        "ALTER TABLE rejected ADD COLUMN rejected_at TEXT NOT NULL DEFAULT ''");
+  }
 }
 
 std::optional<std::string> DeviceStore::meta(std::string_view key) {
@@ -224,7 +282,10 @@ bool DeviceStore::storeOperation(const sync::Operation& op, bool local) {
   } else {
     q.bind(2, static_cast<std::int64_t>(op.server_seq()));
   }
-  q.bind(3, static_cast<std::int64_t>(op.hlc())).bind(4, op.patient_id()).bind(5, op.entity_type()).bind(6, op.entity_id());
+  q.bind(3, static_cast<std::int64_t>(op.hlc()))
+      .bind(4, op.patient_id())
+      .bind(5, op.entity_type())
+      .bind(6, op.entity_id());
   if (op.has_write()) {
     q.bind(7, op.write().field());
   } else {
@@ -394,7 +455,6 @@ void DeviceStore::materialiseWrite(const sync::Operation& op, bool recordResolut
   }
 }
 
-
 void DeviceStore::refreshMergedFlag(const sync::FieldLocation& location) {
   std::int64_t open = 0;
   {
@@ -413,7 +473,10 @@ void DeviceStore::refreshMergedFlag(const sync::FieldLocation& location) {
       }
     }
     for (const auto& conflict : updated) {
-      m_db.query("UPDATE conflicts SET body = ? WHERE id = ?").bindBlob(1, serialize(conflict)).bind(2, conflict.id()).run();
+      m_db.query("UPDATE conflicts SET body = ? WHERE id = ?")
+          .bindBlob(1, serialize(conflict))
+          .bind(2, conflict.id())
+          .run();
     }
   }
   m_db.query(
@@ -433,8 +496,15 @@ std::optional<FieldValue> DeviceStore::field(std::string_view patientId, std::st
       "WHERE patient_id = ? AND entity_type = ? AND entity_id = ? AND field = ?");
   q.bind(1, patientId).bind(2, entityType).bind(3, entityId).bind(4, field);
   if (!q.step()) return std::nullopt;
-  return FieldValue{std::string(patientId), std::string(entityType), std::string(entityId), std::string(field),
-                    q.text(0), static_cast<std::uint64_t>(q.int64(1)), q.text(2), q.text(3), q.int64(4) != 0};
+  return FieldValue{std::string(patientId),
+                    std::string(entityType),
+                    std::string(entityId),
+                    std::string(field),
+                    q.text(0),
+                    static_cast<std::uint64_t>(q.int64(1)),
+                    q.text(2),
+                    q.text(3),
+                    q.int64(4) != 0};
 }
 
 std::vector<FieldValue> DeviceStore::fields(std::string_view patientId) {
@@ -534,6 +604,9 @@ std::size_t DeviceStore::purgePatient(std::string_view patientId) {
       .bind(1, patientId)
       .run();
   const std::size_t purged = static_cast<std::size_t>(m_db.changes());
+  // What a person settled stays on record (who, when, why), without the
+  // patient's data.
+  m_db.query("UPDATE settled_rejections SET body = NULL WHERE patient_id = ?").bind(1, patientId).run();
   m_db.query("DELETE FROM held_patients WHERE patient_id = ?").bind(1, patientId).run();
   for (const auto& op : kept) materialise(op);
   return purged;
@@ -550,8 +623,7 @@ void DeviceStore::wipe(std::string_view atRfc3339) {
 
 std::vector<sync::Operation> DeviceStore::outbox(std::size_t limit) {
   std::vector<sync::Operation> ops;
-  auto q = m_db.query(
-      "SELECT o.body FROM outbox b JOIN operations o ON o.id = b.op_id ORDER BY b.position LIMIT ?");
+  auto q = m_db.query("SELECT o.body FROM outbox b JOIN operations o ON o.id = b.op_id ORDER BY b.position LIMIT ?");
   q.bind(1, static_cast<std::int64_t>(limit));
   while (q.step()) ops.push_back(parse<sync::Operation>(q.text(0), "operation"));
   return ops;
@@ -595,13 +667,17 @@ void DeviceStore::acknowledge(const std::vector<sync::OperationAck>& acks) {
   });
 }
 
-void DeviceStore::reject(const std::vector<sync::OperationRejection>& rejections) {
+void DeviceStore::reject(const std::vector<sync::OperationRejection>& rejections, std::string_view atRfc3339) {
   inTransaction([&] {
     for (const auto& rejection : rejections) {
       m_db.query("DELETE FROM outbox WHERE op_id = ?").bind(1, rejection.operation_id()).run();
-      m_db.query("INSERT INTO rejected(op_id, reason) VALUES(?, ?) ON CONFLICT(op_id) DO UPDATE SET reason = excluded.reason")
+      m_db.query(
+              "INSERT INTO rejected(op_id, reason, code, rejected_at) VALUES(?, ?, ?, ?) ON CONFLICT(op_id) DO UPDATE "
+              "SET reason = excluded.reason, code = excluded.code, rejected_at = excluded.rejected_at")
           .bind(1, rejection.operation_id())
           .bind(2, rejection.reason())
+          .bind(3, static_cast<std::int64_t>(rejection.code()))
+          .bind(4, atRfc3339)
           .run();
       // Take the refused change out of what the device shows as the record;
       // it stays readable in the rejected list.
@@ -626,16 +702,124 @@ void DeviceStore::restamp(const sync::Operation& op) {
       .bindBlob(2, serialize(op))
       .bind(3, op.id())
       .run();
-  m_db.query("UPDATE notes SET hlc = ? WHERE id = ?").bind(1, static_cast<std::int64_t>(op.hlc())).bind(2, op.entity_id()).run();
-  m_db.query("UPDATE entries SET hlc = ? WHERE op_id = ?").bind(1, static_cast<std::int64_t>(op.hlc())).bind(2, op.id()).run();
+  m_db.query("UPDATE notes SET hlc = ? WHERE id = ?")
+      .bind(1, static_cast<std::int64_t>(op.hlc()))
+      .bind(2, op.entity_id())
+      .run();
+  m_db.query("UPDATE entries SET hlc = ? WHERE op_id = ?")
+      .bind(1, static_cast<std::int64_t>(op.hlc()))
+      .bind(2, op.id())
+      .run();
   // A restamped field write may change which write wins.
   if (op.has_write()) materialiseWrite(op);
 }
 
 std::vector<RejectedOperation> DeviceStore::rejected() {
   std::vector<RejectedOperation> result;
-  auto q = m_db.query("SELECT o.body, r.reason FROM rejected r JOIN operations o ON o.id = r.op_id ORDER BY o.hlc");
-  while (q.step()) result.push_back({parse<sync::Operation>(q.text(0), "operation"), q.text(1)});
+  auto q = m_db.query(
+      "SELECT o.body, r.reason, r.code, r.rejected_at FROM rejected r JOIN operations o ON o.id = r.op_id "
+      "ORDER BY o.hlc, o.id");
+  while (q.step()) {
+    result.push_back({parse<sync::Operation>(q.text(0), "operation"), q.text(1), rejectionCode(q.int64(2)), q.text(3)});
+  }
+  return result;
+}
+
+std::size_t DeviceStore::rejectedCount() {
+  auto q = m_db.query("SELECT count(*) FROM rejected r JOIN operations o ON o.id = r.op_id");
+  q.step();
+  return static_cast<std::size_t>(q.int64(0));
+}
+
+std::optional<RejectedOperation> DeviceStore::rejectedOperation(std::string_view opId) {
+  auto q = m_db.query(
+      "SELECT o.body, r.reason, r.code, r.rejected_at FROM rejected r JOIN operations o ON o.id = r.op_id "
+      "WHERE r.op_id = ?");
+  q.bind(1, opId);
+  if (!q.step()) return std::nullopt;
+  return RejectedOperation{parse<sync::Operation>(q.text(0), "operation"), q.text(1), rejectionCode(q.int64(2)),
+                           q.text(3)};
+}
+
+bool DeviceStore::settleRejected(std::string_view opId, std::string_view action, std::string_view replacedBy,
+                                 std::string_view byUserId, std::string_view atRfc3339) {
+  const auto found = rejectedOperation(opId);
+  if (!found) return false;
+  const sync::Operation& op = found->operation;
+  m_db.query(
+          "INSERT INTO settled_rejections(op_id, patient_id, entity_type, entity_id, code, reason, rejected_at, "
+          "action, replaced_by, settled_by, settled_at, body) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+      .bind(1, op.id())
+      .bind(2, op.patient_id())
+      .bind(3, op.entity_type())
+      .bind(4, op.entity_id())
+      .bind(5, static_cast<std::int64_t>(found->code))
+      .bind(6, found->reason)
+      .bind(7, found->rejectedAt)
+      .bind(8, action)
+      .bind(9, replacedBy)
+      .bind(10, byUserId)
+      .bind(11, atRfc3339)
+      .bindBlob(12, serialize(op))
+      .run();
+  m_db.query("DELETE FROM rejected WHERE op_id = ?").bind(1, op.id()).run();
+  m_db.query("DELETE FROM operations WHERE id = ?").bind(1, op.id()).run();
+  // Entries and field values left the record when it was refused; what a
+  // refused set change still shows goes now.
+  if (op.has_set_add()) {
+    m_db.query("DELETE FROM set_adds WHERE add_op_id = ?").bind(1, op.id()).run();
+  } else if (op.has_set_remove()) {
+    // The adds it removed count again, unless another removal still held
+    // here removed them too.
+    std::vector<std::string> stillRemoved;
+    auto q = m_db.query(
+        "SELECT body FROM operations WHERE patient_id = ? AND entity_type = ? AND entity_id = ? AND field IS NULL");
+    q.bind(1, op.patient_id()).bind(2, op.entity_type()).bind(3, op.entity_id());
+    while (q.step()) {
+      const auto other = parse<sync::Operation>(q.text(0), "operation");
+      if (!other.has_set_remove()) continue;
+      for (const auto& id : other.set_remove().observed_add_ids()) stillRemoved.push_back(id);
+    }
+    for (const auto& addId : op.set_remove().observed_add_ids()) {
+      if (std::find(stillRemoved.begin(), stillRemoved.end(), addId) != stillRemoved.end()) continue;
+      m_db.query("DELETE FROM set_removed_adds WHERE add_op_id = ?").bind(1, addId).run();
+    }
+  }
+  return true;
+}
+
+bool DeviceStore::discardRejected(std::string_view opId, std::string_view byUserId, std::string_view atRfc3339) {
+  return settleRejected(opId, "discarded", "", byUserId, atRfc3339);
+}
+
+bool DeviceStore::replaceRejected(std::string_view opId, const sync::Operation& replacement, std::string_view byUserId,
+                                  std::string_view atRfc3339) {
+  if (!settleRejected(opId, "retried", replacement.id(), byUserId, atRfc3339)) return false;
+  recordLocal(replacement);
+  return true;
+}
+
+std::vector<SettledRejection> DeviceStore::settledRejections() {
+  std::vector<SettledRejection> result;
+  auto q = m_db.query(
+      "SELECT op_id, patient_id, entity_type, entity_id, code, reason, rejected_at, action, replaced_by, settled_by, "
+      "settled_at, body FROM settled_rejections ORDER BY settled_at, op_id");
+  while (q.step()) {
+    SettledRejection row;
+    row.operationId = q.text(0);
+    row.patientId = q.text(1);
+    row.entityType = q.text(2);
+    row.entityId = q.text(3);
+    row.code = rejectionCode(q.int64(4));
+    row.reason = q.text(5);
+    row.rejectedAt = q.text(6);
+    row.action = q.text(7);
+    row.replacedBy = q.text(8);
+    row.settledBy = q.text(9);
+    row.settledAt = q.text(10);
+    if (!q.isNull(11)) row.operation = parse<sync::Operation>(q.text(11), "operation");
+    result.push_back(std::move(row));
+  }
   return result;
 }
 
@@ -647,8 +831,8 @@ std::uint64_t DeviceStore::newestSyncedHlc() {
 
 std::vector<sync::Operation> DeviceStore::outboxAfter(std::uint64_t hlc) {
   std::vector<sync::Operation> ops;
-  auto q = m_db.query(
-      "SELECT o.body FROM outbox b JOIN operations o ON o.id = b.op_id WHERE o.hlc > ? ORDER BY b.position");
+  auto q =
+      m_db.query("SELECT o.body FROM outbox b JOIN operations o ON o.id = b.op_id WHERE o.hlc > ? ORDER BY b.position");
   q.bind(1, static_cast<std::int64_t>(hlc));
   while (q.step()) ops.push_back(parse<sync::Operation>(q.text(0), "operation"));
   return ops;
@@ -744,8 +928,8 @@ std::size_t DeviceStore::summariseBefore(std::uint64_t hlc, std::int64_t keepVis
       const auto status = field(e.patientId, "visit", e.visitId, "status");
       const auto start = field(e.patientId, "visit", e.visitId, "scheduled_start");
       const auto startMs = start ? sync::parseRfc3339(start->value) : std::nullopt;
-      const bool over = status && (status->value == "DONE" || status->value == "CANCELLED") && startMs &&
-                        *startMs < keepVisitsFromMs;
+      const bool over =
+          status && (status->value == "DONE" || status->value == "CANCELLED") && startMs && *startMs < keepVisitsFromMs;
       visitOver.emplace(e.visitId, over);
       return over;
     };

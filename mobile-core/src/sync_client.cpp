@@ -73,9 +73,21 @@ SyncReport SyncClient::run() {
       const auto failures = m_store.meta("sync_failures");
       m_store.setMeta("sync_failures", std::to_string((failures ? std::stoll(*failures) : 0) + 1));
     }
-    m_store.setMeta("last_sync_error", report.error);
+    m_store.setMeta("last_sync_error", report.ok ? rejectedSummary(m_store) : report.error);
   });
   return report;
+}
+
+std::string SyncClient::rejectedSummary(DeviceStore& store) {
+  const auto rejected = store.rejected();
+  if (rejected.empty()) return {};
+  const RejectedOperation& first = rejected.front();
+  std::string text =
+      std::to_string(rejected.size()) +
+      " operation(s) refused by the server, kept on the tablet until discarded or sent again: " + first.operation.id() +
+      " (" + first.operation.entity_type() + " of " + first.operation.patient_id() + "): " + first.reason;
+  if (rejected.size() > 1) text += "; and " + std::to_string(rejected.size() - 1) + " more";
+  return text;
 }
 
 void SyncClient::learnServerTime(std::int64_t serverTimeMs) {
@@ -138,8 +150,9 @@ void SyncClient::push(SyncReport& report) {
     }
     if (skewed) ++restampRounds;
     if (!refused.empty()) {
-      m_store.reject(refused);
+      m_store.reject(refused, sync::formatRfc3339(m_wallClock.nowMs()));
       report.rejected += refused.size();
+      report.rejections.insert(report.rejections.end(), refused.begin(), refused.end());
     }
   }
 }

@@ -6,7 +6,8 @@
  *   hemma_c_api_test <server url> also signs in as nurse-karin (password
  *                                 "demo") against a demo-world server,
  *                                 writes a note and syncs it, then does a
- *                                 whole visit to patient-01 and syncs it
+ *                                 whole visit to patient-01 and syncs it,
+ *                                 then has a note refused and settles it
  *
  * Exits 0 when every check passes; otherwise prints file:line of the first
  * failed check and exits 1.
@@ -96,6 +97,39 @@ static void test_null_handles_are_safe(void) {
   CHECK(hemma_note_list_count(NULL) == 0);
   hemma_note note;
   CHECK(!hemma_note_list_get(NULL, 0, &note));
+  hemma_rejection_list_free(NULL);
+  CHECK(hemma_rejection_list_count(NULL) == 0);
+  hemma_rejection rejection;
+  CHECK(!hemma_rejection_list_get(NULL, 0, &rejection));
+}
+
+/* Offline: nothing refused yet; settling an unknown id names it. */
+static void test_rejections_offline(void) {
+  hemma_error err;
+  hemma_device* dev = NULL;
+  char path[512];
+  path_in_temp_dir(path, sizeof path, "rejections-offline.db");
+  CHECK_STATUS(hemma_device_open(path, "http://127.0.0.1:9", &dev, &err), HEMMA_OK, err);
+
+  hemma_rejection_list* list = (hemma_rejection_list*)&err; /* must be reset */
+  CHECK_STATUS(hemma_rejections_list(dev, &list, &err), HEMMA_OK, err);
+  CHECK(list != NULL);
+  CHECK(hemma_rejection_list_count(list) == 0);
+  hemma_rejection rejection;
+  CHECK(!hemma_rejection_list_get(list, 0, &rejection));
+  hemma_rejection_list_free(list);
+
+  CHECK_STATUS(hemma_rejection_discard(dev, "tab:1:1", &err), HEMMA_ERR_INVALID_ARGUMENT, err);
+  CHECK(strstr(err.message, "operation_id: no rejected operation tab:1:1") != NULL);
+  char new_id[HEMMA_NOTE_ID_CAPACITY];
+  CHECK_STATUS(hemma_rejection_retry(dev, "tab:1:1", new_id, sizeof new_id, &err), HEMMA_ERR_INVALID_ARGUMENT, err);
+  CHECK(strstr(err.message, "operation_id") != NULL);
+  CHECK_STATUS(hemma_rejection_retry(dev, "tab:1:1", new_id, 8, &err), HEMMA_ERR_INVALID_ARGUMENT, err);
+  CHECK(strstr(err.message, "buffer too small") != NULL);
+  CHECK_STATUS(hemma_rejection_discard(dev, NULL, &err), HEMMA_ERR_INVALID_ARGUMENT, err);
+  CHECK(hemma_rejections_list(NULL, &list, NULL) == HEMMA_ERR_INVALID_ARGUMENT);
+  CHECK(list == NULL);
+  hemma_device_close(dev);
 }
 
 static void test_open_failures(void) {
@@ -374,6 +408,77 @@ static void test_against_server(const char* url) {
   hemma_device_close(dev);
 }
 
+/* A note the server refuses (no care relationship with the patient): the
+   run completes, the status names the refusal, the list shows it with its
+   reason until it is sent again (refused again, under a new id) and then
+   discarded. */
+static void test_rejection_against_server(const char* url) {
+  hemma_error err;
+  hemma_device* dev = NULL;
+  char path[512];
+  path_in_temp_dir(path, sizeof path, "rejections-online.db");
+  CHECK_STATUS(hemma_device_open(path, url, &dev, &err), HEMMA_OK, err);
+  CHECK_STATUS(hemma_device_sign_in(dev, "nurse-karin", "demo", "c-api-refused-tablet", &err), HEMMA_OK, err);
+
+  char note_id[HEMMA_NOTE_ID_CAPACITY];
+  CHECK_STATUS(hemma_note_write(dev, "patient-02", NULL, "Fel patient.", NULL, note_id, sizeof note_id, &err),
+               HEMMA_OK, err);
+  /* "<device id>:<registration>:<counter>": this registration is the first. */
+  CHECK(strcmp(note_id, "c-api-refused-tablet:1:1") == 0);
+
+  hemma_sync_report report;
+  CHECK_STATUS(hemma_sync_run(dev, &report, &err), HEMMA_OK, err);
+  CHECK(report.ok);
+  CHECK(report.rejected == 1);
+  hemma_sync_status status;
+  CHECK_STATUS(hemma_status_get(dev, &status, &err), HEMMA_OK, err);
+  CHECK(status.rejected == 1);
+  CHECK(status.pending == 0);
+  CHECK(strstr(status.last_error, "1 operation(s) refused by the server") != NULL);
+  CHECK(strstr(status.last_error, note_id) != NULL);
+
+  hemma_rejection_list* list = NULL;
+  CHECK_STATUS(hemma_rejections_list(dev, &list, &err), HEMMA_OK, err);
+  CHECK(hemma_rejection_list_count(list) == 1);
+  hemma_rejection r;
+  CHECK(hemma_rejection_list_get(list, 0, &r));
+  CHECK(strcmp(r.operation_id, note_id) == 0);
+  CHECK(strcmp(r.patient_id, "patient-02") == 0);
+  CHECK(strcmp(r.entity_type, "visit_note") == 0);
+  CHECK(strcmp(r.code, "FORBIDDEN") == 0);
+  CHECK(strstr(r.reason, "no care relationship") != NULL);
+  CHECK(strcmp(r.author_id, "nurse-karin") == 0);
+  CHECK(strstr(r.summary, "Fel patient.") != NULL);
+  CHECK(r.rejected_at[0] != '\0');
+  hemma_rejection_list_free(list);
+
+  /* Sent again: a new id, queued; the server refuses it again. */
+  char new_id[HEMMA_NOTE_ID_CAPACITY];
+  CHECK_STATUS(hemma_rejection_retry(dev, note_id, new_id, sizeof new_id, &err), HEMMA_OK, err);
+  CHECK(strcmp(new_id, "c-api-refused-tablet:1:2") == 0);
+  CHECK_STATUS(hemma_status_get(dev, &status, &err), HEMMA_OK, err);
+  CHECK(status.rejected == 0);
+  CHECK(status.pending == 1);
+  CHECK_STATUS(hemma_sync_run(dev, &report, &err), HEMMA_OK, err);
+  CHECK(report.rejected == 1);
+  CHECK_STATUS(hemma_rejections_list(dev, &list, &err), HEMMA_OK, err);
+  CHECK(hemma_rejection_list_count(list) == 1);
+  CHECK(hemma_rejection_list_get(list, 0, &r));
+  CHECK(strcmp(r.operation_id, new_id) == 0);
+  hemma_rejection_list_free(list);
+
+  /* Discarded by the nurse: gone from the list and from the status. */
+  CHECK_STATUS(hemma_rejection_discard(dev, new_id, &err), HEMMA_OK, err);
+  CHECK_STATUS(hemma_rejections_list(dev, &list, &err), HEMMA_OK, err);
+  CHECK(hemma_rejection_list_count(list) == 0);
+  hemma_rejection_list_free(list);
+  CHECK_STATUS(hemma_status_get(dev, &status, &err), HEMMA_OK, err);
+  CHECK(status.rejected == 0);
+  CHECK(status.last_error[0] == '\0');
+  CHECK_STATUS(hemma_rejection_discard(dev, new_id, &err), HEMMA_ERR_INVALID_ARGUMENT, err);
+  hemma_device_close(dev);
+}
+
 /* A whole visit from C: signed in online once, then everything offline
    until the final sync. */
 static void test_visit_against_server(const char* url) {
@@ -465,8 +570,8 @@ static void test_visit_against_server(const char* url) {
                                NULL, &err),
                HEMMA_OK, err);
   if (!found) {
-    CHECK_STATUS(hemma_field_write(dev, "patient-01", "medication", "patient-01-med-1", "dose", "50 mg", &err), HEMMA_OK,
-                 err);
+    CHECK_STATUS(hemma_field_write(dev, "patient-01", "medication", "patient-01-med-1", "dose", "50 mg", &err),
+                 HEMMA_OK, err);
   }
   CHECK_STATUS(hemma_medication_record(dev, "patient-01-visit-1", "patient-01-med-1", true, NULL, id, sizeof id, &err),
                HEMMA_OK, err);
@@ -553,8 +658,10 @@ int main(int argc, char** argv) {
   test_open_failures();
   test_offline_device();
   test_news2();
+  test_rejections_offline();
   if (argc > 1) test_against_server(argv[1]);
   if (argc > 1) test_visit_against_server(argv[1]);
+  if (argc > 1) test_rejection_against_server(argv[1]);
   printf("c_api_test: all checks passed%s\n", argc > 1 ? " (with the server)" : " (offline)");
   return 0;
 }

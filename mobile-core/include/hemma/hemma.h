@@ -73,7 +73,9 @@ typedef struct hemma_error {
 
 /* Ids (patient, visit, device, user) are at most 128 bytes. */
 #define HEMMA_ID_CAPACITY 129
-/* Note ids are "<device id>:<counter>". A buffer this large always fits one. */
+/* Note and operation ids are "<device id>:<epoch>:<counter>" (at most 128
+   bytes; older ones "<device id>:<counter>"). A buffer this large always
+   fits one. */
 #define HEMMA_NOTE_ID_CAPACITY 160
 /* Field values and note texts are at most 64 KiB. */
 #define HEMMA_TEXT_CAPACITY (64 * 1024 + 1)
@@ -177,7 +179,7 @@ typedef struct hemma_sync_report {
   bool ok;
   size_t pushed;     /* acknowledged, newly stored by the server */
   size_t duplicates; /* acknowledged, the server had them already */
-  size_t rejected;   /* refused by the server, kept with the reason */
+  size_t rejected;   /* refused by the server in this run, kept with the reason (hemma_rejections_list) */
   size_t pulled;     /* operations received that were new to this tablet */
   int attempts;      /* rounds tried, 1 when the first one succeeded */
 } hemma_sync_report;
@@ -188,21 +190,76 @@ typedef struct hemma_sync_report {
    whenever the run happened, even when it failed (out->ok false: what was
    acknowledged before the failure stays acknowledged). A failed run returns
    HEMMA_ERR_NETWORK or HEMMA_ERR_SERVER with the reason in err; it is also
-   kept in hemma_sync_status.last_error. Precondition: signed in. */
+   kept in hemma_sync_status.last_error. A run that completes returns
+   HEMMA_OK even when the server refused operations: out->rejected counts
+   this run's refusals, and hemma_sync_status.rejected and .last_error name
+   every refused operation still kept; the host must show them
+   (hemma_rejections_list). Precondition: signed in. */
 hemma_status hemma_sync_run(hemma_device* dev, hemma_sync_report* out, hemma_error* err);
 
 typedef struct hemma_sync_status {
-  size_t pending;                                /* local changes not yet acknowledged by the server */
-  size_t rejected;                               /* local changes the server refused */
-  int failed_syncs;                              /* failed sync runs since the last success */
-  char last_success[40];                         /* RFC 3339, "" if never */
-  char last_error[HEMMA_ERROR_MESSAGE_CAPACITY]; /* "" after a success; cut to fit */
-  char device_id[HEMMA_ID_CAPACITY];             /* "" before sign-in */
-  char user_id[HEMMA_ID_CAPACITY];               /* "" before sign-in */
+  size_t pending;        /* local changes not yet acknowledged by the server */
+  size_t rejected;       /* local changes the server refused, kept until settled */
+  int failed_syncs;      /* failed sync runs since the last success */
+  char last_success[40]; /* RFC 3339, "" if never */
+  /* Why the last run failed; after a run that completed, the refused
+     operations still kept ("2 operation(s) refused by the server, ...: <id>
+     (<entity> of <patient>): <reason>; and 1 more"); "" when neither. Cut
+     to fit. */
+  char last_error[HEMMA_ERROR_MESSAGE_CAPACITY];
+  char device_id[HEMMA_ID_CAPACITY]; /* "" before sign-in */
+  char user_id[HEMMA_ID_CAPACITY];   /* "" before sign-in */
 } hemma_sync_status;
 
 /* The tablet's sync state, from the local database only (no network). */
 hemma_status hemma_status_get(hemma_device* dev, hemma_sync_status* out, hemma_error* err);
+
+/* ---- Refused operations ------------------------------------------------- */
+
+/* An operation the server refused. It stays on the tablet, out of the notes
+   and fields it shows, until a person discards it or sends it again; no
+   sync, purge or history window removes it (only the wipe of a revoked
+   tablet). Strings belong to the list it came from. */
+typedef struct hemma_rejection {
+  const char* operation_id;
+  const char* patient_id;
+  const char* entity_type; /* "visit_note", "vital_signs", "visit", "medication", ... */
+  const char* entity_id;
+  const char* code;        /* "INVALID", "FORBIDDEN", "CLOCK_SKEW", or "REFUSED" when not kept */
+  const char* reason;      /* the server's, naming the field: "id: already used by a different operation" */
+  const char* rejected_at; /* RFC 3339, device time; "" when not kept */
+  const char* recorded_at; /* RFC 3339, when the author made the change */
+  const char* author_id;
+  const char* summary; /* one line of what it records: "note: ...", "field visit/v-1.status = DONE" */
+} hemma_rejection;
+
+/* A snapshot of the refused operations, owned by the caller until
+   hemma_rejection_list_free. */
+typedef struct hemma_rejection_list hemma_rejection_list;
+
+/* The refused operations kept on this tablet, oldest first. On failure *out
+   is NULL. */
+hemma_status hemma_rejections_list(hemma_device* dev, hemma_rejection_list** out, hemma_error* err);
+size_t hemma_rejection_list_count(const hemma_rejection_list* list);
+bool hemma_rejection_list_get(const hemma_rejection_list* list, size_t index, hemma_rejection* out);
+void hemma_rejection_list_free(hemma_rejection_list* list);
+
+/* Discards refused operation `operation_id`: it is never sent, and the
+   tablet keeps a record of it (the operation, the reason, the signed-in
+   user, the time). An id not in the list fails with
+   HEMMA_ERR_INVALID_ARGUMENT ("operation_id: no rejected operation ..."). */
+hemma_status hemma_rejection_discard(hemma_device* dev, const char* operation_id, hemma_error* err);
+
+/* Sends refused operation `operation_id` again under a new id (the next of
+   this installation), e.g. one refused with "id: already used by a
+   different operation", or one whose cause is gone. It waits in the queue
+   for the next hemma_sync_run; an entry gets the new id too. When
+   `new_id_out` is not NULL the new id is copied there; `new_id_cap` must
+   then be at least HEMMA_NOTE_ID_CAPACITY, checked first. Fails with
+   HEMMA_ERR_INVALID_ARGUMENT for an id not in the list, or an operation
+   invalid as it is (discard it and record the change anew). */
+hemma_status hemma_rejection_retry(hemma_device* dev, const char* operation_id, char* new_id_out, size_t new_id_cap,
+                                   hemma_error* err);
 
 /* ---- NEWS2 ------------------------------------------------------------- */
 
@@ -310,7 +367,7 @@ typedef struct hemma_visit {
   const char* patient_name;
   const char* address;
   const char* access_notes;
-  const char* status; /* "PLANNED", "IN_PROGRESS", "DONE", "CANCELLED" */
+  const char* status;          /* "PLANNED", "IN_PROGRESS", "DONE", "CANCELLED" */
   const char* scheduled_start; /* RFC 3339 */
   const char* started_at;      /* "" if not started */
   const char* ended_at;        /* "" if not ended */
@@ -398,8 +455,7 @@ typedef struct hemma_message {
 typedef struct hemma_message_list hemma_message_list;
 
 /* Messages about the patient in both directions, oldest first. */
-hemma_status hemma_messages_list(hemma_device* dev, const char* patient_id, hemma_message_list** out,
-                                 hemma_error* err);
+hemma_status hemma_messages_list(hemma_device* dev, const char* patient_id, hemma_message_list** out, hemma_error* err);
 size_t hemma_message_list_count(const hemma_message_list* list);
 bool hemma_message_list_get(const hemma_message_list* list, size_t index, hemma_message* out);
 void hemma_message_list_free(hemma_message_list* list);
@@ -426,7 +482,7 @@ typedef struct hemma_history_entry {
   const char* id;
   const char* kind; /* the entity type: "visit_note", "vital_signs", "task_outcome", ... */
   const char* author_id;
-  const char* at; /* RFC 3339, the author's time */
+  const char* at;       /* RFC 3339, the author's time */
   const char* visit_id; /* "" if none */
   const char* text;
   int news2_score; /* vital signs only; -1 otherwise or when not evaluated */

@@ -28,11 +28,11 @@ struct SyncStatus {
   std::size_t pending = 0;   // local operations not yet acknowledged
   std::size_t rejected = 0;  // local operations the server refused
   std::uint64_t cursor = 0;
-  std::string lastSuccess;   // RFC 3339, empty if never
-  std::string lastError;     // empty after a successful sync
-  int failedSyncs = 0;       // failed sync runs since the last success
+  std::string lastSuccess;       // RFC 3339, empty if never
+  std::string lastError;         // empty after a successful sync
+  int failedSyncs = 0;           // failed sync runs since the last success
   std::size_t heldPatients = 0;  // patients whose history the device holds
-  std::string wipedAt;       // RFC 3339 when the revoked device wiped itself; empty if not
+  std::string wipedAt;           // RFC 3339 when the revoked device wiped itself; empty if not
 };
 
 // One item of a visit's checklist: a plan activity for nurses (and the
@@ -41,7 +41,7 @@ struct ChecklistItem {
   std::string activityId;
   std::string text;
   std::string frequency;
-  std::string responsibleRole;  // "NURSE", "PHYSICIAN", ...
+  std::string responsibleRole;                 // "NURSE", "PHYSICIAN", ...
   std::optional<domain::TaskOutcome> outcome;  // none yet at this visit
 };
 
@@ -97,7 +97,16 @@ class Device {
   // Registers this database to a device id and a user, once. Calling it again
   // with the same values is harmless; different values throw
   // std::invalid_argument (a tablet belongs to one user). Throws DeviceWiped
-  // on a wiped database (use signIn).
+  // on a wiped database (use signIn). Offline: the database draws its own
+  // id epoch (below).
+  //
+  // Operation ids are "<device id>:<epoch>:<counter>"
+  // (sync::makeOperationId). The epoch is the registration number the
+  // server issued at signIn(), or, for a database enrolled without one, an
+  // epoch the database drew itself ("l" and 64 random bits in hex; also
+  // drawn when a database from before epochs is opened). The counter counts
+  // this database's operations. So two installations of one device id (a
+  // reinstalled tablet) never make the same id.
   void enrol(std::string_view deviceId, std::string_view userId);
   bool enrolled();
 
@@ -107,7 +116,11 @@ class Device {
   // ServerError (e.g. 401 "login: wrong username or password") and
   // std::invalid_argument when this database belongs to another device or
   // user. On a wiped database (a revoked device) it starts afresh; the
-  // server refuses the revoked device id, so a new one is needed.
+  // server refuses the revoked device id, so a new one is needed. Every
+  // sign-in is a new registration: the server's new registration number
+  // becomes the epoch of the operation ids made from then on (those already
+  // made keep theirs), and the token of any other database registered
+  // under the same device id stops working ("device: token replaced").
   api::Principal signIn(Transport& transport, const std::string& username, const std::string& password,
                         const std::string& deviceId);
   // The signed-in user (empty fields before sign-in).
@@ -162,8 +175,8 @@ class Device {
   // the medication's current `dose` field on this device. Throws
   // std::invalid_argument for a medication not in the patient's plan here, or
   // a missing reason when not given.
-  domain::MedicationAdministration recordMedication(std::string_view visitId, std::string_view medicationId,
-                                                    bool given, std::string_view reason = {});
+  domain::MedicationAdministration recordMedication(std::string_view visitId, std::string_view medicationId, bool given,
+                                                    std::string_view reason = {});
 
   // A proposed change to one field of the plan, for a physician to sign.
   // Its base is the version of the field this device shows (0 if none).
@@ -237,8 +250,31 @@ class Device {
   // contacting the server.
   SyncReport sync(Transport& transport, SyncClient::Options options = {});
   bool wiped() { return m_wiped; }
+  // lastError: why the last run failed, or, after a run that completed,
+  // the operations the server refused that are still in the rejected list
+  // (SyncClient::rejectedSummary), "" when none.
   SyncStatus status();
+
+  // Operations the server refused, with its code and reason, oldest first.
+  // Each stays here (and out of the notes and fields the tablet shows)
+  // until a person settles it with one of the two calls below; nothing else
+  // removes it but a wipe of a revoked device.
   std::vector<RejectedOperation> rejected() { return m_store.rejected(); }
+  // Discards a refused operation: it is never sent, and a record of it
+  // (the operation, the reason, the signed-in user and the device time)
+  // stays in settledRejections(). Throws std::invalid_argument for an id
+  // not in the rejected list.
+  void discardRejected(std::string_view operationId);
+  // Sends a refused operation again under a new id (this installation's
+  // epoch, the next counter): the fix for a refusal because its id was
+  // already used, and for one whose cause was removed meanwhile (e.g. the
+  // nurse joined the care team). An entry gets the new id too; the author,
+  // clock and times stay. Returns the new operation, now in the outbox; the
+  // old id goes to settledRejections() as retried. Throws
+  // std::invalid_argument for an id not in the rejected list, or when the
+  // operation is invalid as it is (then discard it and record it anew).
+  sync::Operation retryRejected(std::string_view operationId);
+  std::vector<SettledRejection> settledRejections() { return m_store.settledRejections(); }
 
   DeviceStore& store() { return m_store; }
 
@@ -257,12 +293,14 @@ class Device {
   std::string fieldText(std::string_view patientId, std::string_view entityType, std::string_view entityId,
                         std::string_view field);
   const std::string& requireEnrolled();
+  void enrolAs(std::string_view deviceId, std::string_view userId, std::string_view epoch);
 
   DeviceStore m_store;
   Clock& m_clock;
   sync::HybridClock m_hlc;
   std::string m_deviceId;
   std::string m_userId;
+  std::string m_epoch;  // of this installation's operation ids; "" before enrolment
   std::uint64_t m_counter = 0;
   bool m_wiped = false;
   int m_unlockIterations = 100000;

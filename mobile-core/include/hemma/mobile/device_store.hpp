@@ -72,10 +72,30 @@ struct HistorySummaryRow {
 };
 
 // A rejected local operation: kept, with the server's reason, so the nurse
-// can see it; never silently dropped.
+// can see it, until a person discards it or sends it again; never silently
+// dropped.
 struct RejectedOperation {
   sync::Operation operation;
   std::string reason;
+  sync::OperationRejection::Code code = sync::OperationRejection::CODE_UNSPECIFIED;
+  std::string rejectedAt;  // RFC 3339, device time; "" if refused before this was kept
+};
+
+// A refused operation a person settled: "discarded", or "retried" (sent
+// again as `replacedBy`). `operation` is empty once its patient was purged.
+struct SettledRejection {
+  std::string operationId;
+  std::string patientId;
+  std::string entityType;
+  std::string entityId;
+  sync::OperationRejection::Code code = sync::OperationRejection::CODE_UNSPECIFIED;
+  std::string reason;
+  std::string rejectedAt;
+  std::string action;
+  std::string replacedBy;
+  std::string settledBy;  // user id
+  std::string settledAt;  // RFC 3339, device time
+  std::optional<sync::Operation> operation;
 };
 
 class DeviceStore {
@@ -120,7 +140,9 @@ class DeviceStore {
   // every operation, note, field, conflict and set entry, except the
   // device's own operations still in the outbox or in the rejected list (a
   // clinician's write is never silently lost); those stay, with their notes
-  // and fields as they alone make them. Returns how many operations went.
+  // and fields as they alone make them. Settled rejections of the patient
+  // keep their record (id, reason, who, when) but lose the operation's
+  // content. Returns how many operations went.
   std::size_t purgePatient(std::string_view patientId);
 
   // Deletes everything (every table, every setting, the device token) and
@@ -136,12 +158,28 @@ class DeviceStore {
   // Removes acknowledged operations from the outbox and notes their server
   // sequence numbers. One transaction.
   void acknowledge(const std::vector<sync::OperationAck>& acks);
-  // Moves rejected operations out of the outbox into the rejected list, and
-  // out of the notes and fields the device shows (set changes excepted).
-  void reject(const std::vector<sync::OperationRejection>& rejections);
+  // Moves rejected operations out of the outbox into the rejected list, with
+  // their code, reason and `atRfc3339`, and out of the notes and fields the
+  // device shows (set changes excepted, until settled). One transaction.
+  void reject(const std::vector<sync::OperationRejection>& rejections, std::string_view atRfc3339);
   // Replaces an outbox operation by a restamped copy (same id, new clock).
   void restamp(const sync::Operation& op);
+  // The rejected list, oldest (by clock) first.
   std::vector<RejectedOperation> rejected();
+  std::size_t rejectedCount();
+  std::optional<RejectedOperation> rejectedOperation(std::string_view opId);
+  // Precondition for the next two: inside inTransaction(). Each settles a
+  // rejected operation by a person's decision: it leaves the rejected list
+  // and the operations, with what a refused set change still showed, and a
+  // row of settledRejections() keeps it with who and when. Return false
+  // (and change nothing) when `opId` is not in the rejected list.
+  // Discarded: never sent again.
+  bool discardRejected(std::string_view opId, std::string_view byUserId, std::string_view atRfc3339);
+  // Sent again as `replacement` (a new id; recordLocal()).
+  bool replaceRejected(std::string_view opId, const sync::Operation& replacement, std::string_view byUserId,
+                       std::string_view atRfc3339);
+  // Oldest settled first.
+  std::vector<SettledRejection> settledRejections();
 
   std::uint64_t cursor();
   // The newest clock value among operations the server has stored (pulled or
@@ -203,6 +241,8 @@ class DeviceStore {
   void refreshMergedFlag(const sync::FieldLocation& location);
   // Returns false when the operation was known already.
   bool storeOperation(const sync::Operation& op, bool local);
+  bool settleRejected(std::string_view opId, std::string_view action, std::string_view replacedBy,
+                      std::string_view byUserId, std::string_view atRfc3339);
   void materialise(const sync::Operation& op);
   void materialiseEntry(const sync::Operation& op);
 
