@@ -203,7 +203,7 @@ TEST_CASE("device: a refused operation is sent again under a new id, or discarde
   FixedClock clock;
   mobile::Device device(":memory:", clock);
   device.enrol("tab-r", "nurse-karin");
-  const auto refusedNote = device.writeNote("patient-01", "patient-01-visit-1", "Refused for its id.");
+  const auto refusedNote = device.writeNote("patient-01", "", "Refused for its id.");
   const auto field = device.writeField("patient-01", "patient", "patient-01", "access_notes", "Kod 1234");
   CHECK(device.status().lastError.empty());
   device.store().reject(
