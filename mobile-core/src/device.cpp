@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <stdexcept>
 
+#include "hemma/sync/entry_rules.hpp"
 #include "hemma/sync/merge_rules.hpp"
 #include "hemma/sync/operation.hpp"
 #include "hemma/sync/protocol.hpp"
@@ -323,11 +324,42 @@ void Device::recordAll(std::vector<sync::Operation>& ops) {
     if (auto problem = sync::validateOperation(op)) throw std::invalid_argument(*problem);
     if (auto problem = sync::checkPolicy(op)) throw std::invalid_argument(*problem);
   }
+  checkEntryRules(ops);
   m_store.inTransaction([&] {
     for (const auto& op : ops) m_store.recordLocal(op);
     m_store.setMeta("op_counter", std::to_string(m_counter));
     m_store.setMeta("hlc", std::to_string(m_hlc.last()));
   });
+}
+
+namespace {
+
+// The entry rules' view of what this tablet holds. The care team is not
+// synced to tablets: the server checks message recipients at push.
+class DeviceEntryState : public sync::EntryState {
+ public:
+  explicit DeviceEntryState(DeviceStore& store) : m_store(store) {}
+  std::optional<std::string> field(const sync::FieldLocation& at) override {
+    const auto value = m_store.field(at.patientId, at.entityType, at.entityId, at.field);
+    return value ? std::optional<std::string>(value->value) : std::nullopt;
+  }
+  std::optional<bool> inCareTeam(const std::string&, const std::string&) override { return std::nullopt; }
+
+ private:
+  DeviceStore& m_store;
+};
+
+}  // namespace
+
+void Device::checkEntryRules(const std::vector<sync::Operation>& ops) {
+  const api::Principal principal = user();
+  const sync::EntryAuthor author{m_userId, principal.role(), principal.organisation_id()};
+  DeviceEntryState stored(m_store);
+  sync::PendingEntryState pending(stored);
+  for (const auto& op : ops) {
+    if (auto refusal = sync::checkEntryRules(op, author, pending)) throw std::invalid_argument(refusal->reason);
+    pending.add(op);
+  }
 }
 
 sync::Operation Device::newEntry(std::string_view patientId, std::string_view kind) {
@@ -345,6 +377,7 @@ sync::Operation Device::newFieldWrite(std::string_view patientId, std::string_vi
   write.set_field(std::string(field));
   write.set_value(std::string(value));
   write.set_base_hlc(current ? current->hlc : 0);
+  write.set_base_operation_id(current ? current->opId : std::string());
   return op;
 }
 
@@ -426,6 +459,7 @@ sync::Operation Device::resolveConflict(std::string_view conflictId, std::string
   write.set_field(it->field());
   write.set_value(std::string(value));
   write.set_base_hlc(current ? current->hlc : 0);
+  write.set_base_operation_id(current ? current->opId : std::string());
   write.set_resolves_conflict_id(std::string(conflictId));
   record(op);
   rollback.done();
@@ -713,6 +747,7 @@ domain::ProposedChange Device::proposeChange(std::string_view patientId, std::st
   c.set_proposed_value(std::string(value));
   c.set_reason(std::string(reason));
   c.set_base_hlc(current ? current->hlc : 0);
+  c.set_base_operation_id(current ? current->opId : std::string());
   c.set_proposed_at(op.recorded_at());
   record(op);
   rollback.done();

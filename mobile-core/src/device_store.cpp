@@ -384,7 +384,7 @@ void DeviceStore::materialiseWrite(const sync::Operation& op, bool recordResolut
     q.bind(1, location.patientId).bind(2, location.entityType).bind(3, location.entityId).bind(4, location.field);
     while (q.step()) {
       const auto stored = parse<sync::Operation>(q.text(0), "operation");
-      history.insert({stored.hlc(), stored.id(), stored.write().base_hlc(), stored.write().value(), stored.author_id()});
+      history.insert(sync::writeVersionOf(stored));
     }
   }
 

@@ -5,6 +5,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "hemma/sync/entry_rules.hpp"
+
 namespace hemma::mobile {
 
 namespace {
@@ -19,22 +21,28 @@ namespace {
   throw std::invalid_argument(message);
 }
 
-void checkRange(std::string_view field, const std::optional<int>& value, int low, int high,
-                std::string_view why) {
-  if (value && (*value < low || *value > high)) {
-    invalid(field, std::to_string(*value), why);
-  }
+// "is outside 3-80 /min (...)", from the one table of ranges the server
+// checks too (sync::vitalSignRanges()).
+std::string outside(const sync::VitalSignRange& range) {
+  std::ostringstream text;
+  text << "is outside " << range.low << "-" << range.high << " " << range.unit
+       << " (not a reading of a living patient)";
+  return text.str();
+}
+
+void checkRange(std::string_view field, std::string_view syncField, const std::optional<int>& value) {
+  const sync::VitalSignRange& range = *sync::vitalSignRange(syncField);
+  if (value && (*value < range.low || *value > range.high)) invalid(field, std::to_string(*value), outside(range));
 }
 
 void validate(const VitalSigns& v, Spo2Scale scale) {
-  checkRange("respiratoryRate", v.respiratoryRate, 0, 80, "is outside 0-80 per minute");
-  checkRange("spo2", v.spo2, 0, 100, "is not a percentage");
-  checkRange("systolicBp", v.systolicBp, 0, 350, "is outside 0-350 mmHg");
-  checkRange("pulse", v.pulse, 0, 300, "is outside 0-300 per minute");
+  checkRange("respiratoryRate", "respiratory_rate", v.respiratoryRate);
+  checkRange("spo2", "spo2", v.spo2);
+  checkRange("systolicBp", "systolic_bp", v.systolicBp);
+  checkRange("pulse", "pulse", v.pulse);
   if (v.consciousness) {
     const int level = static_cast<int>(*v.consciousness);
-    if (level < static_cast<int>(Consciousness::Alert) ||
-        level > static_cast<int>(Consciousness::Unresponsive)) {
+    if (level < static_cast<int>(Consciousness::Alert) || level > static_cast<int>(Consciousness::Unresponsive)) {
       invalid("consciousness", std::to_string(level), "is not a level of consciousness");
     }
   }
@@ -43,11 +51,11 @@ void validate(const VitalSigns& v, Spo2Scale scale) {
     std::ostringstream text;
     text << t;
     if (!std::isfinite(t)) invalid("temperatureC", text.str(), "is not a finite number");
-    if (t < 25.0 || t > 45.0) invalid("temperatureC", text.str(), "is outside 25-45 °C");
+    const sync::VitalSignRange& range = *sync::vitalSignRange("temperature_c");
+    if (t < range.low || t > range.high) invalid("temperatureC", text.str(), outside(range));
   }
   if (scale != Spo2Scale::Scale1 && scale != Spo2Scale::Scale2) {
-    throw std::invalid_argument("scale: " + std::to_string(static_cast<int>(scale)) +
-                                " is not an SpO2 scale");
+    throw std::invalid_argument("scale: " + std::to_string(static_cast<int>(scale)) + " is not an SpO2 scale");
   }
 }
 
@@ -115,8 +123,8 @@ News2Result news2(const VitalSigns& vitals, Spo2Scale scale) {
   News2Scores& s = result.scores;
   if (vitals.respiratoryRate) s.respiratoryRate = scoreRespiratoryRate(*vitals.respiratoryRate);
   if (vitals.spo2) {
-    s.spo2 = scale == Spo2Scale::Scale1 ? scoreSpo2Scale1(*vitals.spo2)
-                                        : scoreSpo2Scale2(*vitals.spo2, vitals.onOxygen);
+    s.spo2 =
+        scale == Spo2Scale::Scale1 ? scoreSpo2Scale1(*vitals.spo2) : scoreSpo2Scale2(*vitals.spo2, vitals.onOxygen);
   }
   if (vitals.onOxygen) s.airOrOxygen = *vitals.onOxygen ? 2 : 0;
   if (vitals.systolicBp) s.systolicBp = scoreSystolic(*vitals.systolicBp);
@@ -135,8 +143,7 @@ News2Result news2(const VitalSigns& vitals, Spo2Scale scale) {
   int known = 0;
   bool allScored = true;
   for (const std::optional<int>& score :
-       {s.respiratoryRate, s.spo2, s.airOrOxygen, s.systolicBp, s.pulse, s.consciousness,
-        s.temperature}) {
+       {s.respiratoryRate, s.spo2, s.airOrOxygen, s.systolicBp, s.pulse, s.consciousness, s.temperature}) {
     if (!score) {
       allScored = false;
       continue;
@@ -164,11 +171,16 @@ News2Result news2(const VitalSigns& vitals, Spo2Scale scale) {
 
 std::string_view riskName(Risk risk) {
   switch (risk) {
-    case Risk::NotEvaluated: return "not evaluated";
-    case Risk::Low: return "low";
-    case Risk::LowMedium: return "low-medium";
-    case Risk::Medium: return "medium";
-    case Risk::High: return "high";
+    case Risk::NotEvaluated:
+      return "not evaluated";
+    case Risk::Low:
+      return "low";
+    case Risk::LowMedium:
+      return "low-medium";
+    case Risk::Medium:
+      return "medium";
+    case Risk::High:
+      return "high";
   }
   return "unknown";
 }

@@ -1,6 +1,7 @@
 #include "hemma/mobile/sync_client.hpp"
 
 #include <cstdlib>
+#include <map>
 #include <string_view>
 #include <thread>
 
@@ -106,9 +107,21 @@ void SyncClient::learnServerTime(std::int64_t serverTimeMs) {
     // from the future again, in the order they were made, so they order by
     // the corrected time and no longer beat every later edit.
     m_clock = sync::HybridClock(m_store.newestSyncedHlc(), m_clock.offset());
+    // A base naming an operation stamped again follows it to its new clock
+    // (the server checks a base against the write it names).
+    std::map<std::string, sync::Hlc> restamped;
     for (auto op : m_store.outboxAfter(ceiling)) {
       op.set_hlc(m_clock.now(m_wallClock.nowMs()));
-      if (op.has_write() && op.write().base_hlc() >= op.hlc()) op.mutable_write()->set_base_hlc(op.hlc() - 1);
+      if (op.has_write()) {
+        sync::FieldWrite& write = *op.mutable_write();
+        if (const auto base = restamped.find(write.base_operation_id()); base != restamped.end()) {
+          write.set_base_hlc(base->second);
+        } else if (write.base_hlc() >= op.hlc()) {
+          write.set_base_hlc(op.hlc() - 1);
+          write.clear_base_operation_id();
+        }
+      }
+      restamped[op.id()] = op.hlc();
       m_store.restamp(op);
     }
     m_store.setMeta("hlc", std::to_string(m_clock.last()));

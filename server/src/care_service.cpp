@@ -8,6 +8,7 @@
 #include <set>
 #include <tuple>
 
+#include "hemma/sync/entry_rules.hpp"
 #include "hemma/sync/merge_rules.hpp"
 #include "hemma/sync/operation.hpp"
 #include "hemma/sync/protocol.hpp"
@@ -129,8 +130,8 @@ domain::Patient CareService::patientFields(const std::string& patientId) {
   return patient;
 }
 
-void CareService::recordAccountEvent(const api::Principal& who, const std::string& action,
-                                     const std::string& outcome, std::int64_t nowMs) {
+void CareService::recordAccountEvent(const api::Principal& who, const std::string& action, const std::string& outcome,
+                                     std::int64_t nowMs) {
   record(who, action, "", outcome, "", false, nowMs);
 }
 
@@ -289,16 +290,29 @@ api::Timeline CareService::timeline(const api::Principal& caller, const std::str
     entry.set_recorded_at(op.recorded_at());
     const sync::AppendEntry& append = op.append();
     switch (append.entry_case()) {
-      case sync::AppendEntry::kNote: *entry.mutable_note() = append.note(); break;
-      case sync::AppendEntry::kObservation: *entry.mutable_observation() = append.observation(); break;
-      case sync::AppendEntry::kVitalSigns: *entry.mutable_vital_signs() = append.vital_signs(); break;
-      case sync::AppendEntry::kTaskOutcome: *entry.mutable_task_outcome() = append.task_outcome(); break;
+      case sync::AppendEntry::kNote:
+        *entry.mutable_note() = append.note();
+        break;
+      case sync::AppendEntry::kObservation:
+        *entry.mutable_observation() = append.observation();
+        break;
+      case sync::AppendEntry::kVitalSigns:
+        *entry.mutable_vital_signs() = append.vital_signs();
+        break;
+      case sync::AppendEntry::kTaskOutcome:
+        *entry.mutable_task_outcome() = append.task_outcome();
+        break;
       case sync::AppendEntry::kMedicationAdministration:
         *entry.mutable_medication_administration() = append.medication_administration();
         break;
-      case sync::AppendEntry::kMessage: *entry.mutable_message() = append.message(); break;
-      case sync::AppendEntry::kProposedChange: *entry.mutable_proposed_change() = append.proposed_change(); break;
-      case sync::AppendEntry::ENTRY_NOT_SET: break;
+      case sync::AppendEntry::kMessage:
+        *entry.mutable_message() = append.message();
+        break;
+      case sync::AppendEntry::kProposedChange:
+        *entry.mutable_proposed_change() = append.proposed_change();
+        break;
+      case sync::AppendEntry::ENTRY_NOT_SET:
+        break;
     }
   }
   return timeline;
@@ -318,8 +332,7 @@ domain::Patient CareService::updatePatient(const api::Principal& caller, const s
   // address stays hidden from a writer who may not see it.
   domain::Patient patient = patientFields(patientId);
   const auto registration = m_domain.patient(patientId);
-  if (registration && registration->protectedIdentity &&
-      !mayReadProtectedAddress(caller, ctx)) {
+  if (registration && registration->protectedIdentity && !mayReadProtectedAddress(caller, ctx)) {
     patient.set_address(protectedText());
     patient.set_access_notes(protectedText());
   }
@@ -377,7 +390,8 @@ domain::CarePlan CareService::updatePlan(const api::Principal& caller, const std
     writeIfChanged("medication", id, "dose", medication.dose());
     writeIfChanged("medication", id, "frequency", medication.frequency());
   }
-  if (plan.has_spo2_scale_2()) writeIfChanged("care_plan", patientId, "spo2_scale_2", plan.spo2_scale_2() ? "true" : "false");
+  if (plan.has_spo2_scale_2())
+    writeIfChanged("care_plan", patientId, "spo2_scale_2", plan.spo2_scale_2() ? "true" : "false");
   // Everything is checked; now all of it is stored, or (on a database
   // failure) none of the synced part.
   if (!writes.empty()) m_sync.writeFields(caller.user_id(), patientId, writes, nowMs);
@@ -418,8 +432,7 @@ api::CareTeam CareService::removeCareTeamMember(const api::Principal& caller, co
   return m_domain.careTeam(patientId);
 }
 
-api::ConsentList CareService::consents(const api::Principal& caller, const std::string& patientId,
-                                       std::int64_t nowMs) {
+api::ConsentList CareService::consents(const api::Principal& caller, const std::string& patientId, std::int64_t nowMs) {
   require(caller, Action::ReadRecord, patientId, nowMs, "read consents");
   return m_domain.consents(patientId);
 }
@@ -483,7 +496,8 @@ api::Block CareService::liftBlock(const api::Principal& caller, const std::strin
   const auto block = m_domain.block(blockId);
   if (!block) throw NotFound("block " + blockId + ": no such block");
   require(caller, Action::ManageConsent, block->patient_id(), nowMs, "lift block " + blockId);
-  if (!m_domain.liftBlock(blockId, sync::formatRfc3339(nowMs))) throw BadRequest("block " + blockId + ": already lifted");
+  if (!m_domain.liftBlock(blockId, sync::formatRfc3339(nowMs)))
+    throw BadRequest("block " + blockId + ": already lifted");
   return *m_domain.block(blockId);
 }
 
@@ -541,8 +555,7 @@ domain::Visit CareService::scheduleVisit(const api::Principal& caller, const std
   if (!m_domain.inCareTeam(patientId, visit.nurse_id())) {
     throw BadRequest("nurse_id: " + visit.nurse_id() + " is not in the care team of " + patientId);
   }
-  if (!visit.activity_id().empty() &&
-      !m_log.field({patientId, "care_plan_activity", visit.activity_id(), "text"})) {
+  if (!visit.activity_id().empty() && !m_log.field({patientId, "care_plan_activity", visit.activity_id(), "text"})) {
     throw BadRequest("activity_id: no activity " + visit.activity_id() + " in the plan of " + patientId);
   }
   const std::string id = visit.id().empty() ? newId("visit") : visit.id();
@@ -596,6 +609,7 @@ api::PlanChangeProposal CareService::propose(const api::Principal& caller, const
   change.set_reason(proposal.reason());
   const auto current = m_log.field({patientId, type, proposal.entity_id(), proposal.field()});
   change.set_base_hlc(current ? current->hlc : 0);
+  change.set_base_operation_id(current ? current->opId : std::string());
   change.set_proposed_at(sync::formatRfc3339(nowMs));
   if (auto problem = sync::checkProposedChange("", change)) throw BadRequest(*problem);
   const std::string id = change.id();
@@ -638,13 +652,13 @@ api::ProposalList CareService::proposals(const api::Principal& caller, const std
   return visible;
 }
 
-api::PlanChangeProposal CareService::decideProposal(const api::Principal& caller, const std::string& proposalId, bool sign,
-                                            const std::string& reason, std::int64_t nowMs) {
+api::PlanChangeProposal CareService::decideProposal(const api::Principal& caller, const std::string& proposalId,
+                                                    bool sign, const std::string& reason, std::int64_t nowMs) {
   auto proposal = m_domain.proposal(proposalId);
   if (!proposal) throw NotFound("proposal " + proposalId + ": no such proposal");
   const CareContext ctx = require(caller, Action::DecideProposal, proposal->patient_id(), nowMs,
-                                 (sign ? "sign proposal " : "reject proposal ") + proposalId)
-                             .context;
+                                  (sign ? "sign proposal " : "reject proposal ") + proposalId)
+                              .context;
   // Decided only by someone who may see it (the queue's rule).
   EntryFilter filter(*this, caller, ctx, false, proposal->patient_id());
   if (!filter.author(proposal->proposer_id())) throw NotFound("proposal " + proposalId + ": no such proposal");
@@ -676,13 +690,31 @@ api::PlanChangeProposal CareService::decideProposal(const api::Principal& caller
   // act; give it back if the plan write fails.
   if (!m_domain.claimProposal(*proposal)) throw BadRequest("proposal " + proposalId + ": already decided");
   if (sign) {
+    // Written against the version the nurse saw, as the server holds it: a
+    // change made since then raises a conflict record instead of being
+    // overwritten unseen.
+    std::uint64_t baseHlc = pending.base_hlc();
+    std::string baseId;
+    for (const auto& op : m_log.entries(pending.patient_id(), "proposed_change")) {
+      if (op.append().proposed_change().id() == proposalId) baseId = op.append().proposed_change().base_operation_id();
+    }
+    if (baseHlc != 0 && baseId.empty()) {
+      // Queued before the server checked bases (protocol 3): a clock the
+      // server cannot tie to a write it holds counts as "saw nothing", so
+      // whatever the field holds is kept in a conflict record for review.
+      const auto current =
+          m_log.field({pending.patient_id(), pending.entity_type(), pending.entity_id(), pending.field()});
+      if (current && current->hlc == baseHlc) {
+        baseId = current->opId;
+      } else {
+        baseHlc = 0;
+      }
+    }
     try {
-      // Written against the version the nurse saw: a change made since then
-      // raises a conflict record instead of being overwritten unseen.
-      m_sync.writeFields(caller.user_id(), pending.patient_id(),
-                         {{pending.entity_type(), pending.entity_id(), pending.field(), pending.proposed_value(),
-                           pending.base_hlc()}},
-                         nowMs);
+      m_sync.writeFields(
+          caller.user_id(), pending.patient_id(),
+          {{pending.entity_type(), pending.entity_id(), pending.field(), pending.proposed_value(), baseHlc, baseId}},
+          nowMs);
     } catch (...) {
       m_domain.updateProposal(pending);
       throw;
@@ -724,8 +756,7 @@ api::OrganisationList CareService::organisations() {
   return list;
 }
 
-api::AccessLog CareService::accessLog(const api::Principal& caller, const std::string& patientId,
-                                      std::int64_t nowMs) {
+api::AccessLog CareService::accessLog(const api::Principal& caller, const std::string& patientId, std::int64_t nowMs) {
   require(caller, Action::ReadAccessLog, patientId, nowMs, "read access log");
   api::AccessLog log;
   log.set_patient_id(patientId);
@@ -748,13 +779,54 @@ api::AccessLog CareService::accessLog(const api::Principal& caller, const std::s
 }
 
 api::AuditList CareService::audit(const api::Principal& caller, AuditQuery query, std::int64_t nowMs) {
-  const bool mayReview = caller.patient_id().empty() &&
-                         (caller.role() == domain::COORDINATOR || caller.role() == domain::ADMINISTRATOR);
+  const bool mayReview =
+      caller.patient_id().empty() && (caller.role() == domain::COORDINATOR || caller.role() == domain::ADMINISTRATOR);
   record(caller, "audit.read", query.patientId, mayReview ? "allowed" : "denied: only coordinators and administrators",
          "review access log", false, nowMs);
   if (!mayReview) throw Forbidden("audit: only coordinators and administrators review the audit log");
   query.organisationId = caller.organisation_id();
   return m_audit.query(query);
+}
+
+namespace {
+
+// The entry rules' view of the server's store: field values from the
+// operation log's projection, the care team from the domain store.
+class ServerEntryState : public sync::EntryState {
+ public:
+  ServerEntryState(OperationLog& log, DomainStore& domain) : m_log(log), m_domain(domain) {}
+  std::optional<std::string> field(const sync::FieldLocation& location) override {
+    const auto row = m_log.field({location.patientId, location.entityType, location.entityId, location.field});
+    return row ? std::optional<std::string>(row->value) : std::nullopt;
+  }
+  std::optional<bool> inCareTeam(const std::string& patientId, const std::string& practitionerId) override {
+    return m_domain.inCareTeam(patientId, practitionerId);
+  }
+
+ private:
+  OperationLog& m_log;
+  DomainStore& m_domain;
+};
+
+}  // namespace
+
+std::optional<SyncService::Refusal> CareService::entryRuleRefusal(const api::Principal& caller,
+                                                                  const sync::Operation& op,
+                                                                  sync::PendingEntryState& pending) {
+  // A retried push acks what is stored, whatever the state is now.
+  if (sync::entryRulesConcern(op) && !m_log.operation(op.id())) {
+    const sync::EntryAuthor author{caller.user_id(), caller.role(), caller.organisation_id()};
+    if (auto refusal = sync::checkEntryRules(op, author, pending)) {
+      return SyncService::Refusal(refusal->kind == sync::EntryRefusal::Kind::Forbidden
+                                      ? sync::OperationRejection::FORBIDDEN
+                                      : sync::OperationRejection::INVALID,
+                                  refusal->reason);
+    }
+  }
+  // Later operations of the batch see this one (a visit started, then
+  // vital signs at it).
+  pending.add(op);
+  return std::nullopt;
 }
 
 sync::PushResponse CareService::push(const api::Principal& caller, const sync::PushRequest& request,
@@ -765,7 +837,9 @@ sync::PushResponse CareService::push(const api::Principal& caller, const sync::P
     throw Forbidden("device_id: " + request.device_id() + " is not the device this token belongs to");
   }
   std::map<std::pair<std::string, Action>, Decision> decisions;
-  auto allowed = [&](const sync::Operation& op) -> std::optional<std::string> {
+  ServerEntryState stored(m_log, m_domain);
+  sync::PendingEntryState pending(stored);
+  auto allowed = [&](const sync::Operation& op) -> std::optional<SyncService::Refusal> {
     if (op.author_id() != caller.user_id()) return "author_id: " + op.author_id() + " is not this device's user";
     // The same rules as the web, field by field (fieldAccessRules()): a
     // tablet may not edit the plan, its medications, the schedule or the
@@ -775,9 +849,10 @@ sync::PushResponse CareService::push(const api::Principal& caller, const sync::P
     if (op.has_set_add()) field = op.set_add().set();
     if (op.has_set_remove()) field = op.set_remove().set();
     const std::string name = op.entity_type() + (field.empty() ? "" : "." + field);
-    const std::string where =
-        op.has_write() ? "write.field: " : op.has_append() ? "entity_type: " : op.has_set_add() ? "set_add.set: "
-                                                                                               : "set_remove.set: ";
+    const std::string where = op.has_write()     ? "write.field: "
+                              : op.has_append()  ? "entity_type: "
+                              : op.has_set_add() ? "set_add.set: "
+                                                 : "set_remove.set: ";
     const auto needed = actionForField(op.entity_type(), field);
     if (!needed) return where + name + ": no access rule; tablets may not change it";
     Action action = *needed;
@@ -797,15 +872,7 @@ sync::PushResponse CareService::push(const api::Principal& caller, const sync::P
       if (action == Action::SyncPatient) return "patient_id: " + it->second.reason;
       return where + name + " needs " + actionName(action) + ": " + it->second.reason;
     }
-    // As POST messages: a message about the patient goes only to someone who
-    // cares for them (empty: the responsible physician).
-    if (op.has_append() && op.append().has_message()) {
-      const std::string& recipient = op.append().message().recipient_id();
-      if (!recipient.empty() && !m_domain.inCareTeam(op.patient_id(), recipient)) {
-        return "append.message.recipient_id: " + recipient + " is not in the care team of " + op.patient_id();
-      }
-    }
-    return std::nullopt;
+    return entryRuleRefusal(caller, op, pending);
   };
   // One audit entry per operation, with its own author and time.
   auto entryFor = [&](const sync::Operation& op, const std::string& outcome) {
@@ -826,8 +893,8 @@ sync::PushResponse CareService::push(const api::Principal& caller, const sync::P
   // stores it: no acknowledged operation is without its audit entry, even if
   // the server dies right after the commit (a retry acks it as a duplicate
   // and does not audit it again).
-  sync::PushResponse response = m_sync.push(request, nowMs, allowed,
-                                            [&](const sync::Operation& op) { return entryFor(op, "allowed"); });
+  sync::PushResponse response =
+      m_sync.push(request, nowMs, allowed, [&](const sync::Operation& op) { return entryFor(op, "allowed"); });
 
   // A refusal stores nothing, so its entry has a transaction of its own,
   // after the push's: a crash in between loses the denied entry, never data.
@@ -843,8 +910,7 @@ sync::PushResponse CareService::push(const api::Principal& caller, const sync::P
   return response;
 }
 
-void CareService::auditPull(const api::Principal& caller, const std::set<std::string>& patientIds,
-                            std::int64_t nowMs) {
+void CareService::auditPull(const api::Principal& caller, const std::set<std::string>& patientIds, std::int64_t nowMs) {
   std::vector<api::AuditEntry> entries;
   for (const auto& patientId : patientIds) {
     api::AuditEntry entry;
@@ -909,7 +975,8 @@ sync::PullResponse CareService::pull(const api::Principal& caller, const sync::P
           registration && registration->protectedIdentity && !mayReadProtectedAddress(caller, patient.context);
       const api::BlockList blocks = m_domain.blocks(id);
       for (const auto& block : blocks.blocks()) {
-        if (block.lifted_at().empty() && block.unit_id() != caller.unit_id()) patient.blockedUnits.insert(block.unit_id());
+        if (block.lifted_at().empty() && block.unit_id() != caller.unit_id())
+          patient.blockedUnits.insert(block.unit_id());
       }
       scope.emplace(id, std::move(patient));
     }
@@ -1002,9 +1069,9 @@ sync::PullResponse CareService::pull(const api::Principal& caller, const sync::P
 }
 
 void CareService::requireClinician(const api::Principal& caller, const std::string& action, std::int64_t nowMs) {
-  const bool clinician = isPractitioner(caller) && (caller.role() == domain::NURSE ||
-                                                    caller.role() == domain::PHYSICIAN ||
-                                                    caller.role() == domain::COORDINATOR);
+  const bool clinician =
+      isPractitioner(caller) &&
+      (caller.role() == domain::NURSE || caller.role() == domain::PHYSICIAN || caller.role() == domain::COORDINATOR);
   if (clinician) return;
   const std::string reason = action + ": only nurses, physicians and coordinators";
   record(caller, action, "", "denied: " + reason, "", false, nowMs);
@@ -1012,8 +1079,8 @@ void CareService::requireClinician(const api::Principal& caller, const std::stri
 }
 
 void CareService::requireAuditReviewer(const api::Principal& caller, const std::string& action, std::int64_t nowMs) {
-  const bool mayReview = isPractitioner(caller) &&
-                         (caller.role() == domain::COORDINATOR || caller.role() == domain::ADMINISTRATOR);
+  const bool mayReview =
+      isPractitioner(caller) && (caller.role() == domain::COORDINATOR || caller.role() == domain::ADMINISTRATOR);
   record(caller, action, "", mayReview ? "allowed" : "denied: only coordinators and administrators",
          "review access log", false, nowMs);
   if (!mayReview) throw Forbidden(action + ": only coordinators and administrators review the audit log");
@@ -1090,8 +1157,7 @@ api::AlertList CareService::alerts(const api::Principal& caller, std::uint64_t a
   return list;
 }
 
-api::MessageList CareService::messages(const api::Principal& caller, const std::string& patientId,
-                                       std::int64_t nowMs) {
+api::MessageList CareService::messages(const api::Principal& caller, const std::string& patientId, std::int64_t nowMs) {
   const auto [decision, ctx] = require(caller, Action::ReadRecord, patientId, nowMs, "read messages");
   EntryFilter filter(*this, caller, ctx, decision.emergency, patientId);
   api::MessageList list;
@@ -1157,12 +1223,17 @@ domain::Patient CareService::setLanguage(const api::Principal& caller, const std
 }
 
 domain::Visit CareService::updateVisit(const api::Principal& caller, const std::string& patientId,
-                                       const std::string& visitId, const api::VisitUpdate& update,
-                                       std::int64_t nowMs) {
+                                       const std::string& visitId, const api::VisitUpdate& update, std::int64_t nowMs) {
   require(caller, Action::ScheduleVisit, patientId, nowMs, "update visit " + visitId);
   if (!m_log.field({patientId, "visit", visitId, "scheduled_start"}) &&
       !m_log.field({patientId, "visit", visitId, "status"})) {
     throw NotFound("visit " + visitId + ": no such visit of " + patientId);
+  }
+  // The entry rule the tablets follow too: a finished visit stays as it was
+  // done (who went, when, and its state).
+  const auto status = m_log.field({patientId, "visit", visitId, "status"});
+  if (auto closed = sync::checkVisitOpen(visitId, status ? std::optional<std::string>(status->value) : std::nullopt)) {
+    throw BadRequest("status: " + *closed);
   }
   std::vector<SyncService::FieldChange> writes;
   if (!update.nurse_id().empty()) {
@@ -1174,7 +1245,12 @@ domain::Visit CareService::updateVisit(const api::Principal& caller, const std::
     writes.push_back({"visit", visitId, "nurse_id", update.nurse_id()});
   }
   if (!update.scheduled_start().empty()) {
-    writes.push_back({"visit", visitId, "scheduled_start", normalisedTime("scheduled_start", update.scheduled_start())});
+    const std::string start = normalisedTime("scheduled_start", update.scheduled_start());
+    if (*sync::parseRfc3339(start) < nowMs) {
+      throw BadRequest("scheduled_start: " + start + " is in the past (now " + sync::formatRfc3339(nowMs) +
+                       "); a visit is rescheduled to a time to come");
+    }
+    writes.push_back({"visit", visitId, "scheduled_start", start});
   }
   if (update.status() != domain::Visit::STATUS_UNSPECIFIED) {
     if (!domain::Visit::Status_IsValid(update.status())) throw BadRequest("status: unknown value");

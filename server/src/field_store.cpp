@@ -1,13 +1,12 @@
 #include "hemma/server/field_store.hpp"
 
-#include "hemma/sync/message_checks.hpp"
-
 #include <Poco/Data/LOB.h>
 #include <Poco/Data/Statement.h>
 
 #include "hemma/server/blob.hpp"
 #include "hemma/sync/field_history.hpp"
 #include "hemma/sync/merge_rules.hpp"
+#include "hemma/sync/message_checks.hpp"
 
 namespace hemma::server {
 
@@ -64,12 +63,12 @@ void FieldStore::apply(Poco::Data::Session& s, const sync::Operation& op) {
   sync::FieldHistory history(location, *policy);
   std::vector<Poco::Data::BLOB> bodies;
   s << "SELECT body FROM operations WHERE patient_id = ? AND entity_type = ? AND entity_id = ? AND field = ?",
-      into(bodies), use(location.patientId), use(location.entityType), use(location.entityId), use(location.field),
-      now;
+      into(bodies), use(location.patientId), use(location.entityType), use(location.entityId), use(location.field), now;
   for (const auto& body : bodies) {
     sync::Operation stored;
-    if (!sync::parseStored(stored, bytesOf(body))) throw std::runtime_error("field store: a stored operation is corrupt");
-    history.insert({stored.hlc(), stored.id(), stored.write().base_hlc(), stored.write().value(), stored.author_id()});
+    if (!sync::parseStored(stored, bytesOf(body)))
+      throw std::runtime_error("field store: a stored operation is corrupt");
+    history.insert(sync::writeVersionOf(stored));
   }
 
   s << "DELETE FROM conflicts WHERE patient_id = ? AND entity_type = ? AND entity_id = ? AND field = ?",
@@ -90,8 +89,8 @@ void FieldStore::apply(Poco::Data::Session& s, const sync::Operation& op) {
     const auto body = toBlob(conflict.SerializeAsString());
     s << "INSERT INTO conflicts(id, patient_id, entity_type, entity_id, field, resolved_by, body) "
          "VALUES(?, ?, ?, ?, ?, ?, ?)",
-        use(conflictId), use(location.patientId), use(location.entityType), use(location.entityId),
-        use(location.field), use(resolved), useRef(body), now;
+        use(conflictId), use(location.patientId), use(location.entityType), use(location.entityId), use(location.field),
+        use(resolved), useRef(body), now;
   }
 
   const sync::WriteVersion& winner = *history.winner();
@@ -159,8 +158,12 @@ std::vector<FieldRow> FieldStore::fields(Poco::Data::Session& s, const std::stri
       use(type), now;
   std::vector<FieldRow> rows;
   for (std::size_t i = 0; i < entities.size(); ++i) {
-    rows.push_back({{patientId, entityType, entities[i], fields[i]}, values[i], static_cast<std::uint64_t>(hlcs[i]),
-                    opIds[i], authors[i], merged[i] != 0});
+    rows.push_back({{patientId, entityType, entities[i], fields[i]},
+                    values[i],
+                    static_cast<std::uint64_t>(hlcs[i]),
+                    opIds[i],
+                    authors[i],
+                    merged[i] != 0});
   }
   return rows;
 }

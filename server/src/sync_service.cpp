@@ -24,8 +24,8 @@ void checkVersion(std::uint32_t version) {
 SyncService::SyncService(OperationLog& log, std::string serverDeviceId)
     : m_log(log), m_serverDeviceId(std::move(serverDeviceId)), m_clock(log.newestHlc()) {}
 
-sync::PushResponse SyncService::push(const sync::PushRequest& request, std::int64_t nowMs,
-                                     const PushFilter& allowed, const OperationLog::AuditFor& audit) {
+sync::PushResponse SyncService::push(const sync::PushRequest& request, std::int64_t nowMs, const PushFilter& allowed,
+                                     const OperationLog::AuditFor& audit) {
   checkVersion(request.protocol_version());
   if (request.device_id().empty()) throw BadRequest("device_id: empty");
   if (static_cast<std::size_t>(request.operations_size()) > sync::kMaxPushOperations) {
@@ -93,14 +93,16 @@ sync::PushResponse SyncService::push(const sync::PushRequest& request, std::int6
              "write.resolves_conflict_id: " + op.write().resolves_conflict_id() + " is not a conflict of this field");
     } else if (auto foreignAdd = op.has_set_remove() ? removesOwnAdds(op) : std::nullopt) {
       reject(sync::OperationRejection::INVALID, *foreignAdd);
+    } else if (auto badBase = baseProblem(op, request)) {
+      reject(sync::OperationRejection::INVALID, *badBase);
     } else if (op.device_id() != request.device_id()) {
       reject(sync::OperationRejection::FORBIDDEN, "device_id: differs from the pushing device " + request.device_id());
-    } else if (auto forbidden = allowed ? allowed(op) : std::nullopt) {
-      reject(sync::OperationRejection::FORBIDDEN, *forbidden);
     } else if (op.hlc() > newestAccepted) {
-      reject(sync::OperationRejection::CLOCK_SKEW,
-             "hlc: " + sync::formatHlc(op.hlc()) + " is more than " + std::to_string(sync::kMaxClockSkewMs / 1000) +
-                 " s ahead of the server's clock");
+      reject(sync::OperationRejection::CLOCK_SKEW, "hlc: " + sync::formatHlc(op.hlc()) + " is more than " +
+                                                       std::to_string(sync::kMaxClockSkewMs / 1000) +
+                                                       " s ahead of the server's clock");
+    } else if (auto refused = allowed ? allowed(op) : std::nullopt) {
+      reject(refused->code, refused->reason);
     } else {
       valid.push_back(&op);
     }
@@ -127,6 +129,50 @@ sync::PushResponse SyncService::push(const sync::PushRequest& request, std::int6
   }
   response.set_server_time_ms(nowMs);
   return response;
+}
+
+std::optional<std::string> SyncService::baseProblem(const sync::Operation& op, const sync::PushRequest& request) {
+  std::uint64_t baseHlc = 0;
+  std::string baseId;
+  std::string prefix;
+  FieldKey key;
+  if (op.has_write()) {
+    baseHlc = op.write().base_hlc();
+    baseId = op.write().base_operation_id();
+    prefix = "write.base";
+    key = {op.patient_id(), op.entity_type(), op.entity_id(), op.write().field()};
+  } else if (op.has_append() && op.append().has_proposed_change()) {
+    const domain::ProposedChange& change = op.append().proposed_change();
+    baseHlc = change.base_hlc();
+    baseId = change.base_operation_id();
+    prefix = "append.proposed_change.base";
+    key = {op.patient_id(), change.entity_type(), change.entity_id(), change.field()};
+  }
+  if (baseHlc == 0) return std::nullopt;  // the author saw the field empty
+  const std::string name = key.entityType + "." + key.field + " of " + key.entityType + "/" + key.entityId;
+  if (baseId.empty()) {
+    // Made before protocol 4 (an outbox that waited for the upgrade): the
+    // clock alone, which must be the field's current version. A retry of an
+    // operation stored before is a duplicate, whatever the field holds now.
+    const auto current = m_log.field(key);
+    if ((current && current->hlc == baseHlc) || m_log.operation(op.id())) return std::nullopt;
+    return prefix + "_operation_id: empty, and base_hlc " + sync::formatHlc(baseHlc) +
+           " is not the current version of " + name + "; name the write the author saw";
+  }
+  std::optional<sync::Operation> base;
+  for (const auto& sent : request.operations()) {
+    if (sent.id() == baseId) base = sent;
+  }
+  if (!base) base = m_log.operation(baseId);
+  if (!base || !base->has_write() || base->patient_id() != key.patientId || base->entity_type() != key.entityType ||
+      base->entity_id() != key.entityId || base->write().field() != key.field) {
+    return prefix + "_operation_id: " + baseId + " is not a write of " + name + " that the server holds";
+  }
+  if (base->hlc() != baseHlc) {
+    return prefix + "_hlc: " + sync::formatHlc(baseHlc) + " is not the clock of " + baseId + " (" +
+           sync::formatHlc(base->hlc()) + ")";
+  }
+  return std::nullopt;
 }
 
 sync::ConflictList SyncService::conflicts(const ConflictQuery& query) {
@@ -160,13 +206,23 @@ std::vector<sync::Operation> SyncService::writeOperations(const std::string& aut
     write.set_field(change.field);
     write.set_value(change.value);
     std::uint64_t base = 0;
+    std::string baseId;
     if (change.baseHlc) {
       base = *change.baseHlc;
+      baseId = change.baseOperationId;
     } else {
       const auto current = m_log.field({patientId, change.entityType, change.entityId, change.field});
       base = current ? current->hlc : 0;
+      baseId = current ? current->opId : std::string();
     }
-    write.set_base_hlc(std::min<std::uint64_t>(base, op.hlc() - 1));
+    // The server's clock follows everything it stored, so a stored base is
+    // older than the write; a base that is not names no write it holds.
+    if (base >= op.hlc()) {
+      base = op.hlc() - 1;
+      baseId.clear();
+    }
+    write.set_base_hlc(base);
+    write.set_base_operation_id(base == 0 ? std::string() : baseId);
     write.set_resolves_conflict_id(resolvesConflictId);
     const std::string where = changes.size() > 1 ? change.entityType + "." + change.field + ": " : "";
     if (auto problem = sync::validateOperation(op)) throw BadRequest(where + *problem);
@@ -213,8 +269,8 @@ sync::Operation SyncService::appendEntry(const std::string& entityType, const st
   return op;
 }
 
-sync::Conflict SyncService::resolveConflict(const std::string& conflictId,
-                                            const sync::ResolveConflictRequest& request, std::int64_t nowMs) {
+sync::Conflict SyncService::resolveConflict(const std::string& conflictId, const sync::ResolveConflictRequest& request,
+                                            std::int64_t nowMs) {
   if (request.author_id().empty()) throw BadRequest("author_id: empty");
   const auto conflict = m_log.conflict(conflictId);
   if (!conflict) throw NotFound("conflict " + conflictId + ": no such conflict");
@@ -223,8 +279,7 @@ sync::Conflict SyncService::resolveConflict(const std::string& conflictId,
   return *m_log.conflict(conflictId);
 }
 
-sync::PullResponse SyncService::pull(const sync::PullRequest& request, std::int64_t nowMs,
-                                     const PullFilter& visible) {
+sync::PullResponse SyncService::pull(const sync::PullRequest& request, std::int64_t nowMs, const PullFilter& visible) {
   checkVersion(request.protocol_version());
   if (request.device_id().empty()) throw BadRequest("device_id: empty");
   const std::uint32_t limit =

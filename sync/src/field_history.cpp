@@ -5,9 +5,19 @@
 
 namespace hemma::sync {
 
+WriteVersion writeVersionOf(const Operation& op) {
+  const FieldWrite& write = op.write();
+  return WriteVersion{op.hlc(), op.id(), write.base_hlc(), write.value(), op.author_id(), write.base_operation_id()};
+}
+
+bool sawWrite(const WriteVersion& later, const WriteVersion& earlier) {
+  if (later.baseOpId.empty()) return later.baseHlc >= earlier.hlc;
+  return !writeOrderLess(later.baseHlc, later.baseOpId, earlier.hlc, earlier.opId);
+}
+
 Ordering classify(const WriteVersion& write, const WriteVersion& other) {
-  if (writeOrderLess(write, other)) return other.baseHlc >= write.hlc ? Ordering::Before : Ordering::Concurrent;
-  return write.baseHlc >= other.hlc ? Ordering::After : Ordering::Concurrent;
+  if (writeOrderLess(write, other)) return sawWrite(other, write) ? Ordering::Before : Ordering::Concurrent;
+  return sawWrite(write, other) ? Ordering::After : Ordering::Concurrent;
 }
 
 Conflict toMessage(const ConflictRecord& record) {

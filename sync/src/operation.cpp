@@ -1,5 +1,6 @@
 #include "hemma/sync/operation.hpp"
 
+#include "hemma/sync/entry_rules.hpp"
 #include "hemma/sync/merge_rules.hpp"
 #include "hemma/sync/protocol.hpp"
 #include "hemma/sync/time_format.hpp"
@@ -48,9 +49,18 @@ Problem checkObservation(const Operation& op, const domain::Observation& obs) {
   return std::nullopt;
 }
 
+// A base names the write the author saw by its clock and its id, or
+// neither (the field was empty). The id alone names no place in the order.
+Problem checkBase(const std::string& prefix, std::uint64_t baseHlc, const std::string& baseOperationId) {
+  if (baseOperationId.empty()) return std::nullopt;
+  if (auto p = checkId(prefix + "_operation_id", baseOperationId)) return p;
+  if (baseHlc == 0) return prefix + "_hlc: zero with a base_operation_id (the clock of the write named)";
+  return std::nullopt;
+}
+
 // What every entry repeats of its operation: its id, patient and author.
-Problem checkHeader(const Operation& op, const std::string& prefix, const std::string& id,
-                    const std::string& patientId, const std::string& authorId) {
+Problem checkHeader(const Operation& op, const std::string& prefix, const std::string& id, const std::string& patientId,
+                    const std::string& authorId) {
   if (auto p = checkId(prefix + ".id", id)) return p;
   if (id != op.entity_id()) return prefix + ".id: differs from entity_id";
   if (patientId != op.patient_id()) return prefix + ".patient_id: differs from patient_id";
@@ -69,11 +79,8 @@ Problem checkRange(const std::string& field, bool present, T value, T low, T hig
 
 Problem checkVitalSigns(const std::string& prefix, const domain::VitalSigns& v) {
   if (auto p = checkTime(prefix + ".observed_at", v.observed_at())) return p;
-  if (auto p = checkRange(prefix + ".respiratory_rate", v.has_respiratory_rate(), v.respiratory_rate(), 0, 80)) return p;
-  if (auto p = checkRange(prefix + ".spo2", v.has_spo2(), v.spo2(), 0, 100)) return p;
-  if (auto p = checkRange(prefix + ".systolic_bp", v.has_systolic_bp(), v.systolic_bp(), 0, 350)) return p;
-  if (auto p = checkRange(prefix + ".pulse", v.has_pulse(), v.pulse(), 0, 300)) return p;
-  if (auto p = checkRange(prefix + ".temperature_c", v.has_temperature_c(), v.temperature_c(), 25.0, 45.0)) return p;
+  // Physiologically possible values only (vitalSignRanges()).
+  if (auto p = checkVitalSignRanges(prefix, v)) return p;
   if (auto p = checkRange(prefix + ".news2_score", v.has_news2_score(), v.news2_score(), 0, 20)) return p;
   if (!domain::Consciousness_IsValid(v.consciousness())) return prefix + ".consciousness: unknown value";
   if (!domain::News2Risk_IsValid(v.news2_risk())) return prefix + ".news2_risk: unknown value";
@@ -114,9 +121,9 @@ Problem checkEntry(const Operation& op, const domain::TaskOutcome& t) {
   }
   const bool needsReason = t.outcome() != domain::TaskOutcome::DONE;
   if (auto p = checkText("append.task_outcome.reason", t.reason(), needsReason)) {
-    return needsReason && t.reason().empty() ? "append.task_outcome.reason: required when " +
-                                                   domain::TaskOutcome::Outcome_Name(t.outcome())
-                                             : p;
+    return needsReason && t.reason().empty()
+               ? "append.task_outcome.reason: required when " + domain::TaskOutcome::Outcome_Name(t.outcome())
+               : p;
   }
   return checkTime("append.task_outcome.recorded_at", t.recorded_at());
 }
@@ -146,6 +153,7 @@ Problem checkEntry(const Operation& op, const domain::ProposedChange& c) {
   const std::string prefix = "append.proposed_change";
   if (auto p = checkHeader(op, prefix, c.id(), c.patient_id(), c.author_id())) return p;
   if (auto p = checkProposedChange(prefix + ".", c)) return p;
+  if (auto p = checkBase(prefix + ".base", c.base_hlc(), c.base_operation_id())) return p;
   if (auto p = checkText(prefix + ".reason", c.reason(), false)) return p;
   return checkTime(prefix + ".proposed_at", c.proposed_at());
 }
@@ -239,6 +247,7 @@ std::optional<std::string> validateOperation(const Operation& op) {
     case Operation::kWrite:
       if (auto p = checkId("write.field", op.write().field())) return p;
       if (op.write().base_hlc() >= op.hlc()) return "write.base_hlc: not older than the write's hlc";
+      if (auto p = checkBase("write.base", op.write().base_hlc(), op.write().base_operation_id())) return p;
       return checkText("write.value", op.write().value(), false);
     case Operation::kSetAdd:
       if (auto p = checkId("set_add.set", op.set_add().set())) return p;

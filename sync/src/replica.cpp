@@ -38,6 +38,7 @@ void put(std::string& out, const WriteVersion& write) {
   put(out, write.hlc);
   put(out, write.opId);
   put(out, write.baseHlc);
+  put(out, write.baseOpId);
   put(out, write.authorId);
   put(out, write.value);
 }
@@ -66,7 +67,8 @@ bool Replica::apply(const Operation& op) {
 }
 
 void Replica::applyAppend(const Operation& op) {
-  AppendRecord record{op.hlc(), op.id(), op.author_id(), op.recorded_at(), op.entity_type(), op.entity_id(), {}, op.append()};
+  AppendRecord record{op.hlc(),       op.id(), op.author_id(), op.recorded_at(), op.entity_type(),
+                      op.entity_id(), {},      op.append()};
   if (op.append().has_note()) record.amendsId = op.append().note().amends_note_id();
   if (op.append().has_observation()) record.amendsId = op.append().observation().amends_observation_id();
   m_entries[op.patient_id()].emplace(std::pair{op.hlc(), op.id()}, std::move(record));
@@ -83,8 +85,7 @@ void Replica::applyWrite(const Operation& op) {
     it = m_fields.emplace(std::move(location), Field{std::move(history)}).first;
   }
   Field& field = it->second;
-  const FieldDelta delta =
-      field.history.insert(WriteVersion{op.hlc(), op.id(), write.base_hlc(), write.value(), op.author_id()});
+  const FieldDelta delta = field.history.insert(writeVersionOf(op));
   for (const std::string& id : delta.conflictIdsRemoved) {
     if (!m_resolvedConflictIds.contains(id)) --field.unresolvedConflicts;
     m_conflictFields.erase(id);

@@ -114,7 +114,7 @@ export async function pushOperations(server, username, deviceId, operations) {
   const login = await token(server, username);
   const registered = await api(server, 'POST', '/api/v1/devices', {token: login, body: {deviceId}});
   const now = new Date();
-  const body = {protocolVersion: 3, deviceId, operations: operations.map((op) => {
+  const body = {protocolVersion: 4, deviceId, operations: operations.map((op) => {
     operationCounter += 1;
     return Object.assign({id: `${deviceId}:${operationCounter}`, authorId: username, deviceId,
       hlc: String((BigInt(now.getTime()) << 16n) + BigInt(operationCounter)), recordedAt: now.toISOString()}, op);

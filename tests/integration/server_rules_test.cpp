@@ -4,8 +4,8 @@
 // proposal never silently overwrites a change made since it was proposed;
 // an unread body is never run as a request.
 
-#include <Poco/Net/StreamSocket.h>
 #include <Poco/Net/SocketStream.h>
+#include <Poco/Net/StreamSocket.h>
 
 #include <catch2/catch.hpp>
 #include <map>
@@ -100,13 +100,20 @@ TEST_CASE("a tablet may resolve only a conflict of the field it writes, and may 
   CHECK(response.rejections(2).operation_id() == "tablet-olle:9002");
   CHECK(response.rejections(2).reason() == "operations[2].id: appears twice in this push");
 
-  // A set removal naming an add of another element is refused too.
-  const auto add = olle.addToSet("patient-01", "visit", "patient-01-visit-1", "completed_tasks", "medication");
+  // A set removal naming an add of another element is refused too. (Tasks
+  // are ticked at Olle's own visit, in progress.)
+  const std::string lenaToken = test::login(server.port(), "coordinator-lena");
+  REQUIRE(test::call(server.port(), "POST", "/api/v1/patients/patient-01/visits", lenaToken,
+                     R"({"id": "olle-visit", "nurseId": "nurse-olle", "scheduledStart": "2030-03-01T10:00:00Z"})")
+              .status == 200);
+  REQUIRE(olle.sync(olleLink).ok);
+  olle.startVisit("olle-visit");
+  const auto add = olle.addToSet("patient-01", "visit", "olle-visit", "completed_tasks", "medication");
   REQUIRE(olle.sync(olleLink).ok);
   sync::PushRequest removal;
   removal.set_protocol_version(sync::kProtocolVersion);
   removal.set_device_id("tablet-olle");
-  sync::Operation remove = olle.addToSet("patient-01", "visit", "patient-01-visit-1", "completed_tasks", "wound care");
+  sync::Operation remove = olle.addToSet("patient-01", "visit", "olle-visit", "completed_tasks", "wound care");
   remove.set_id("tablet-olle:9003");
   remove.mutable_set_remove()->set_set("completed_tasks");
   remove.mutable_set_remove()->set_element("wound care");
@@ -138,15 +145,17 @@ TEST_CASE("signing a proposal after the field changed keeps the change as a conf
   const auto proposal = test::parsed<api::PlanChangeProposal>(proposed.body);
 
   // Meanwhile the coordinator changes the same frequency.
-  REQUIRE(test::call(port, "PUT", "/api/v1/patients/patient-01/plan", lena,
-                     R"json({"activities": [{"id": "patient-01-act-2", "frequency": "four times daily (after a fall)"}]})json")
+  REQUIRE(test::call(
+              port, "PUT", "/api/v1/patients/patient-01/plan", lena,
+              R"json({"activities": [{"id": "patient-01-act-2", "frequency": "four times daily (after a fall)"}]})json")
               .status == 200);
 
   const auto signed_ = test::call(port, "POST", "/api/v1/proposals/" + proposal.id() + "/sign", sara);
   REQUIRE(signed_.status == 200);
   // A second decision, by anyone, is refused.
-  CHECK(test::call(port, "POST", "/api/v1/proposals/" + proposal.id() + "/reject", sara, R"({"reason": "no"})")
-            .status == 400);
+  CHECK(
+      test::call(port, "POST", "/api/v1/proposals/" + proposal.id() + "/reject", sara, R"({"reason": "no"})").status ==
+      400);
 
   const auto conflicts = test::call(port, "GET", "/api/v1/conflicts?patient=patient-01", sara);
   REQUIRE(conflicts.status == 200);
@@ -162,8 +171,8 @@ TEST_CASE("a body a route does not read is not run as the next request, and a ba
   test::ServerProcess server(dir.file("server.db"), test::demoServerArgs());
   const std::string token = test::login(server.port(), "nurse-karin");
 
-  const std::string smuggled = "GET /api/v1/patients/patient-01/timeline HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " +
-                               token + "\r\n\r\n";
+  const std::string smuggled =
+      "GET /api/v1/patients/patient-01/timeline HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + token + "\r\n\r\n";
   Poco::Net::StreamSocket socket(Poco::Net::SocketAddress("127.0.0.1", static_cast<Poco::UInt16>(server.port())));
   socket.setReceiveTimeout(Poco::Timespan(5, 0));
   Poco::Net::SocketStream stream(socket);

@@ -5,11 +5,12 @@
 // visibility rules as the timeline; the new entries in the timeline; plan
 // edits a tablet may and may not push.
 
+#include <sqlite3.h>
+
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <map>
 #include <set>
-#include <sqlite3.h>
 #include <string>
 #include <vector>
 
@@ -184,8 +185,7 @@ TEST_CASE("a tablet's proposed plan change is queued once for the physician, sig
   }
   CHECK(planChanged);
   REQUIRE(olle.device.sync(olle.link).ok);
-  CHECK(olle.device.field("patient-01", "care_plan_activity", "patient-01-act-2", "frequency")->value ==
-        "twice daily");
+  CHECK(olle.device.field("patient-01", "care_plan_activity", "patient-01-act-2", "frequency")->value == "twice daily");
 
   // Pushed a third time after the decision, it stays signed and single.
   response = olle.push({op});
@@ -249,7 +249,8 @@ TEST_CASE("what a tablet may push of the plan: proposals by nurses, the SpO2 sca
   for (const auto& proposal : queue.proposals()) CHECK(proposal.id() != "tablet-sara-proposal-1");
 }
 
-TEST_CASE("vital signs scoring medium raise an alert for the physician and join the NEWS2 trend, as visible as the entry") {
+TEST_CASE(
+    "vital signs scoring medium raise an alert for the physician and join the NEWS2 trend, as visible as the entry") {
   test::TempDir dir;
   test::ServerProcess server(dir.file("server.db"), test::demoServerArgs());
   const int port = server.port();
@@ -265,8 +266,7 @@ TEST_CASE("vital signs scoring medium raise an alert for the physician and join 
   CHECK(demoAlert);  // Einar's NEWS2 rose to medium this morning
   const std::uint64_t start = alerts.last_seq();
   REQUIRE(start > 0);
-  alerts = test::parsed<api::AlertList>(
-      call(port, "GET", "/api/v1/alerts?after=" + std::to_string(start), sara).body);
+  alerts = test::parsed<api::AlertList>(call(port, "GET", "/api/v1/alerts?after=" + std::to_string(start), sara).body);
   CHECK(alerts.alerts_size() == 0);
   CHECK(alerts.last_seq() == start);
 
@@ -279,15 +279,13 @@ TEST_CASE("vital signs scoring medium raise an alert for the physician and join 
     sets.push_back(vitalSigns(karin, "patient-01", "karin-vitals-" + std::to_string(i), t0 + i * 3600'000LL, 2,
                               domain::NEWS2_LOW));
   }
-  sets.push_back(vitalSigns(karin, "patient-01", "karin-vitals-medium", t0 + 10 * 3600'000LL, 6,
-                            domain::NEWS2_MEDIUM));
+  sets.push_back(vitalSigns(karin, "patient-01", "karin-vitals-medium", t0 + 10 * 3600'000LL, 6, domain::NEWS2_MEDIUM));
   auto pushed = karin.push(sets);
   INFO(pushed.DebugString());
   REQUIRE(pushed.acks_size() == 11);
 
   const auto before = audit.lastSeq();
-  alerts = test::parsed<api::AlertList>(
-      call(port, "GET", "/api/v1/alerts?after=" + std::to_string(start), sara).body);
+  alerts = test::parsed<api::AlertList>(call(port, "GET", "/api/v1/alerts?after=" + std::to_string(start), sara).body);
   REQUIRE(alerts.alerts_size() == 1);
   const api::Alert& alert = alerts.alerts(0);
   CHECK(alert.kind() == api::Alert::NEWS2);
@@ -312,8 +310,8 @@ TEST_CASE("vital signs scoring medium raise an alert for the physician and join 
             call(port, "GET", "/api/v1/alerts?after=" + std::to_string(alerts.last_seq()), sara).body)
             .alerts_size() == 0);
   // A physician outside the care team does not see it.
-  const auto johans = test::parsed<api::AlertList>(
-      call(port, "GET", "/api/v1/alerts?after=" + std::to_string(start), johan).body);
+  const auto johans =
+      test::parsed<api::AlertList>(call(port, "GET", "/api/v1/alerts?after=" + std::to_string(start), johan).body);
   CHECK(johans.alerts_size() == 0);
 
   // The trend: the latest ten, oldest first, ending with the medium score.
@@ -347,8 +345,7 @@ TEST_CASE("vital signs scoring medium raise an alert for the physician and join 
   // Patient-01 blocks Karin's unit: outside it, her entries are gone from
   // the physician's timeline, trend and alerts alike.
   requireOk(call(port, "POST", "/api/v1/patients/patient-01/blocks", lena, R"({"unitId": "unit-norrby-north"})"));
-  CHECK(test::parsed<api::AlertList>(
-            call(port, "GET", "/api/v1/alerts?after=" + std::to_string(start), sara).body)
+  CHECK(test::parsed<api::AlertList>(call(port, "GET", "/api/v1/alerts?after=" + std::to_string(start), sara).body)
             .alerts_size() == 0);
   const api::PatientSummary trend = trendOf(sara);
   for (const auto& point : trend.news2()) CHECK(point.vital_signs_id().rfind("karin-vitals", 0) != 0);
@@ -362,8 +359,7 @@ TEST_CASE("urgent messages from a visit are alerts; alerts are for clinicians on
   const int port = server.port();
   test::AuditReader audit(dir.file("server.db"));
   const std::string sara = test::login(port, "physician-sara");
-  const std::uint64_t start =
-      test::parsed<api::AlertList>(call(port, "GET", "/api/v1/alerts", sara).body).last_seq();
+  const std::uint64_t start = test::parsed<api::AlertList>(call(port, "GET", "/api/v1/alerts", sara).body).last_seq();
 
   // An escalation: an urgent message with the vital signs attached.
   Tablet karin(dir, server, "nurse-karin", "tablet-karin");
@@ -386,8 +382,8 @@ TEST_CASE("urgent messages from a visit are alerts; alerts are for clinicians on
   note.clear_vital_signs();
   REQUIRE(karin.push({op, calm}).acks_size() == 2);
 
-  const auto alerts = test::parsed<api::AlertList>(
-      call(port, "GET", "/api/v1/alerts?after=" + std::to_string(start), sara).body);
+  const auto alerts =
+      test::parsed<api::AlertList>(call(port, "GET", "/api/v1/alerts?after=" + std::to_string(start), sara).body);
   REQUIRE(alerts.alerts_size() == 1);
   CHECK(alerts.alerts(0).kind() == api::Alert::URGENT_MESSAGE);
   CHECK(alerts.alerts(0).text() == "NEWS2 7, please call");
@@ -420,8 +416,7 @@ TEST_CASE("a visit on the real device core reaches the physician: alert, escalat
   test::ServerProcess server(dir.file("server.db"), test::demoServerArgs());
   const int port = server.port();
   const std::string sara = test::login(port, "physician-sara");
-  const std::uint64_t start =
-      test::parsed<api::AlertList>(call(port, "GET", "/api/v1/alerts", sara).body).last_seq();
+  const std::uint64_t start = test::parsed<api::AlertList>(call(port, "GET", "/api/v1/alerts", sara).body).last_seq();
 
   Tablet karin(dir, server, "nurse-karin", "tablet-karin");
   REQUIRE(karin.device.sync(karin.link).ok);
@@ -444,8 +439,8 @@ TEST_CASE("a visit on the real device core reaches the physician: alert, escalat
   REQUIRE(synced.ok);
 
   // Sara sees the score and the escalation at her next poll.
-  const auto alerts = test::parsed<api::AlertList>(
-      call(port, "GET", "/api/v1/alerts?after=" + std::to_string(start), sara).body);
+  const auto alerts =
+      test::parsed<api::AlertList>(call(port, "GET", "/api/v1/alerts?after=" + std::to_string(start), sara).body);
   std::set<int> kinds;
   for (const auto& alert : alerts.alerts()) {
     CHECK(alert.patient_id() == "patient-01");
@@ -470,9 +465,9 @@ TEST_CASE("a visit on the real device core reaches the physician: alert, escalat
   for (const auto& p : queue.proposals()) queued = queued || p.id() == proposal.id();
   REQUIRE(queued);
   requireOk(call(port, "POST", "/api/v1/proposals/" + proposal.id() + "/sign", sara));
-  requireOk(call(port, "POST", "/api/v1/patients/patient-01/messages", sara,
-                 R"({"text": "Paracetamol 1 g now, I come at two", "inReplyTo": ")" + recorded.escalation->id() +
-                     "\"}"));
+  requireOk(
+      call(port, "POST", "/api/v1/patients/patient-01/messages", sara,
+           R"({"text": "Paracetamol 1 g now, I come at two", "inReplyTo": ")" + recorded.escalation->id() + "\"}"));
 
   // Karin's tablet gets the signed plan and the reply.
   REQUIRE(karin.device.sync(karin.link).ok);
@@ -546,8 +541,7 @@ TEST_CASE("a nurse's tablet may not write medications or reschedule visits; it m
   REQUIRE(karin.device.sync(karin.link).ok);
   const auto dose = karin.device.field("patient-01", "medication", "patient-01-med-1", "dose");
   REQUIRE(dose);
-  sync::Operation fakeResolution =
-      fieldWrite(karin, "patient-01", "medication", "patient-01-med-1", "dose", "500 mg");
+  sync::Operation fakeResolution = fieldWrite(karin, "patient-01", "medication", "patient-01-med-1", "dose", "500 mg");
   fakeResolution.mutable_write()->set_resolves_conflict_id("conflict:" + dose->opId);
   response = karin.push({fakeResolution});
   REQUIRE(response.rejections_size() == 1);
@@ -559,10 +553,10 @@ TEST_CASE("a nurse's tablet may not write medications or reschedule visits; it m
   sync::Operation task = karin.operation("patient-01", "visit", visit);
   task.mutable_set_add()->set_set("completed_tasks");
   task.mutable_set_add()->set_element("patient-01-act-1");
-  response = karin.push({fieldWrite(karin, "patient-01", "visit", visit, "status", "IN_PROGRESS"),
-                         fieldWrite(karin, "patient-01", "visit", visit, "started_at", "2026-01-01T08:00:00Z"),
-                         fieldWrite(karin, "patient-01", "patient", "patient-01", "access_notes", "Dog in the hall"),
-                         task});
+  response =
+      karin.push({fieldWrite(karin, "patient-01", "visit", visit, "status", "IN_PROGRESS"),
+                  fieldWrite(karin, "patient-01", "visit", visit, "started_at", "2026-01-01T08:00:00Z"),
+                  fieldWrite(karin, "patient-01", "patient", "patient-01", "access_notes", "Dog in the hall"), task});
   INFO(response.DebugString());
   CHECK(response.acks_size() == 4);
 
@@ -632,7 +626,8 @@ TEST_CASE("a proposal that would wipe a field or change nothing is refused, on t
     CHECK(response.rejections(i).code() == sync::OperationRejection::INVALID);
     CHECK_THAT(response.rejections(i).reason(), Catch::Contains(fields[i]));
   }
-  response = karin.push({proposalEntry(karin, "patient-01", "p-good", "care_plan", "patient-01", "spo2_scale_2", "true")});
+  response =
+      karin.push({proposalEntry(karin, "patient-01", "p-good", "care_plan", "patient-01", "spo2_scale_2", "true")});
   CHECK(response.acks_size() == 1);
 
   // The web's proposals alike.
@@ -663,7 +658,8 @@ TEST_CASE("a proposal that would wipe a field or change nothing is refused, on t
     REQUIRE(sqlite3_open(dir.file("server.db").c_str(), &db) == SQLITE_OK);
     sqlite3_busy_timeout(db, 5000);
     sqlite3_stmt* insert = nullptr;
-    REQUIRE(sqlite3_prepare_v2(db, "INSERT INTO proposals(id, patient_id, status, created_at, body) VALUES(?, ?, ?, ?, ?)",
+    REQUIRE(sqlite3_prepare_v2(db,
+                               "INSERT INTO proposals(id, patient_id, status, created_at, body) VALUES(?, ?, ?, ?, ?)",
                                -1, &insert, nullptr) == SQLITE_OK);
     const std::string body = old.SerializeAsString();
     sqlite3_bind_text(insert, 1, old.id().c_str(), -1, SQLITE_TRANSIENT);
@@ -693,9 +689,8 @@ TEST_CASE("a proposal id is used once: another entry with a queued proposal's id
   Tablet karin(dir, server, "nurse-karin", "tablet-karin");
   Tablet olle(dir, server, "nurse-olle", "tablet-olle");
 
-  const sync::Operation first =
-      proposalEntry(karin, "patient-01", "shared-proposal-id", "care_plan_activity", "patient-01-act-2", "frequency",
-                    "twice daily");
+  const sync::Operation first = proposalEntry(karin, "patient-01", "shared-proposal-id", "care_plan_activity",
+                                              "patient-01-act-2", "frequency", "twice daily");
   auto response = karin.push({first});
   REQUIRE(response.acks_size() == 1);
   // A retry of the same operation is a duplicate, as always.
@@ -704,8 +699,8 @@ TEST_CASE("a proposal id is used once: another entry with a queued proposal's id
   CHECK(response.acks(0).duplicate());
 
   // Another tablet's entry with the same proposal id: refused, not stored.
-  const sync::Operation second = proposalEntry(olle, "patient-01", "shared-proposal-id", "medication",
-                                               "patient-01-med-1", "dose", "1000 mg");
+  const sync::Operation second =
+      proposalEntry(olle, "patient-01", "shared-proposal-id", "medication", "patient-01-med-1", "dose", "1000 mg");
   response = olle.push({second});
   INFO(response.DebugString());
   CHECK(response.acks_size() == 0);
@@ -714,8 +709,8 @@ TEST_CASE("a proposal id is used once: another entry with a queued proposal's id
   CHECK_THAT(response.rejections(0).reason(),
              Catch::StartsWith("append.proposed_change.id: a proposal shared-proposal-id exists already"));
   // Two in one push: the first is queued, the second refused.
-  const sync::Operation a = proposalEntry(olle, "patient-01", "twice-in-one-push", "medication", "patient-01-med-1",
-                                          "dose", "25 mg");
+  const sync::Operation a =
+      proposalEntry(olle, "patient-01", "twice-in-one-push", "medication", "patient-01-med-1", "dose", "25 mg");
   const sync::Operation b = proposalEntry(olle, "patient-01", "twice-in-one-push", "medication", "patient-01-med-1",
                                           "frequency", "once daily");
   response = olle.push({a, b});
@@ -729,14 +724,14 @@ TEST_CASE("a proposal id is used once: another entry with a queued proposal's id
       test::parsed<api::Timeline>(call(port, "GET", "/api/v1/patients/patient-01/timeline", sara).body);
   int entries = 0;
   for (const auto& entry : timeline.entries()) {
-    if (entry.has_proposed_change() && (entry.proposed_change().id() == "shared-proposal-id" ||
-                                        entry.proposed_change().id() == "twice-in-one-push")) {
+    if (entry.has_proposed_change() &&
+        (entry.proposed_change().id() == "shared-proposal-id" || entry.proposed_change().id() == "twice-in-one-push")) {
       ++entries;
     }
   }
   CHECK(entries == 2);  // neither refused entry is stored
-  const auto all = test::parsed<api::ProposalList>(
-      call(port, "GET", "/api/v1/patients/patient-01/proposals", sara).body);
+  const auto all =
+      test::parsed<api::ProposalList>(call(port, "GET", "/api/v1/patients/patient-01/proposals", sara).body);
   for (const auto& proposal : all.proposals()) {
     if (proposal.id() == "shared-proposal-id") CHECK(proposal.proposer_id() == "nurse-karin");
     if (proposal.id() == "twice-in-one-push") CHECK(proposal.field() == "dose");
@@ -748,8 +743,9 @@ TEST_CASE("proposals are listed like timeline entries: not from a unit the patie
   test::ServerProcess server(dir.file("server.db"), test::demoServerArgs());
   const int port = server.port();
   Tablet karin(dir, server, "nurse-karin", "tablet-karin");  // unit-norrby-north
-  REQUIRE(karin.push({proposalEntry(karin, "patient-01", "karin-north-proposal", "care_plan_activity",
-                                    "patient-01-act-2", "frequency", "twice daily")})
+  REQUIRE(karin
+              .push({proposalEntry(karin, "patient-01", "karin-north-proposal", "care_plan_activity",
+                                   "patient-01-act-2", "frequency", "twice daily")})
               .acks_size() == 1);
   const std::string sara = test::login(port, "physician-sara");
   CHECK(queued(port, sara, "/api/v1/proposals", "karin-north-proposal"));
@@ -819,7 +815,8 @@ TEST_CASE("alerts after a cursor beyond any sequence number are refused, naming 
     const auto answer = call(port, "GET", std::string("/api/v1/alerts?after=") + after, sara);
     INFO(answer.body);
     CHECK(answer.status == 400);
-    CHECK_THAT(answer.error(), Catch::StartsWith("after: " + std::string(after) + " is larger than any sequence number"));
+    CHECK_THAT(answer.error(),
+               Catch::StartsWith("after: " + std::string(after) + " is larger than any sequence number"));
   }
   const auto last = call(port, "GET", "/api/v1/alerts?after=9223372036854775807", sara);
   REQUIRE(last.status == 200);
@@ -878,10 +875,22 @@ TEST_CASE("the schedule's checklist counts are the tablet's: nurse activities an
   requireOk(call(port, "POST", "/api/v1/patients/patient-01/visits", lena,
                  R"({"id": "round-visit", "nurseId": "nurse-karin", "scheduledStart": "2030-03-01T12:00:00Z",
                      "activityId": "patient-01-act-1"})"));
-  // At the round, both nurse tasks and (off the checklist) the review.
-  REQUIRE(karin.push({outcome("round-visit", "patient-01-act-1"), outcome("round-visit", "patient-01-act-2"),
-                      outcome("round-visit", "patient-01-act-3"), outcome("review-visit", "patient-01-act-3")})
-              .acks_size() == 4);
+  // Answers are given at a visit in progress.
+  REQUIRE(karin.device.sync(karin.link).ok);
+  karin.device.startVisit("round-visit");
+  karin.device.startVisit("review-visit");
+  REQUIRE(karin.device.sync(karin.link).ok);
+  // At the round, both nurse tasks; the review there is the physician's, not hers.
+  const auto pushed =
+      karin.push({outcome("round-visit", "patient-01-act-1"), outcome("round-visit", "patient-01-act-2"),
+                  outcome("round-visit", "patient-01-act-3"), outcome("review-visit", "patient-01-act-3")});
+  INFO(pushed.DebugString());
+  REQUIRE(pushed.acks_size() == 3);
+  REQUIRE(pushed.rejections_size() == 1);
+  CHECK(pushed.rejections(0).code() == sync::OperationRejection::FORBIDDEN);
+  CHECK_THAT(pushed.rejections(0).reason(),
+             Catch::Contains("append.task_outcome.activity_id: activity patient-01-act-3 (Medical review) is the "
+                             "responsibility of PHYSICIAN"));
 
   const auto schedule =
       test::parsed<api::Schedule>(call(port, "GET", "/api/v1/schedule?from=2030-03-01&to=2030-03-01", lena).body);

@@ -18,7 +18,7 @@ const FieldLocation kAddress{"patient-1", "patient", "patient-1", "address"};
 
 WriteVersion write(std::string id, Hlc hlc, Hlc base, std::string value = "") {
   if (value.empty()) value = "value of " + id;
-  return WriteVersion{hlc, std::move(id), base, std::move(value), "author of " + std::to_string(hlc)};
+  return WriteVersion{hlc, std::move(id), base, std::move(value), "author of " + std::to_string(hlc), ""};
 }
 
 std::vector<std::string> idsOf(const std::map<std::string, ConflictRecord>& conflicts) {

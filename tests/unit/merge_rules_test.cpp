@@ -36,7 +36,7 @@ Operation noteOp(std::string entityType) {
   return op;
 }
 
-WriteVersion version(std::string id, Hlc hlc, Hlc base) { return WriteVersion{hlc, std::move(id), base, "v", "a"}; }
+WriteVersion version(std::string id, Hlc hlc, Hlc base) { return WriteVersion{hlc, std::move(id), base, "v", "a", ""}; }
 
 }  // namespace
 

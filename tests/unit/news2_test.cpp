@@ -1,5 +1,6 @@
-#include <catch2/catch.hpp>
+#include "hemma/mobile/news2.hpp"
 
+#include <catch2/catch.hpp>
 #include <cmath>
 #include <limits>
 #include <optional>
@@ -7,8 +8,6 @@
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include "hemma/mobile/news2.hpp"
 
 using namespace hemma::mobile;
 
@@ -27,8 +26,7 @@ VitalSigns normal() {
   return v;
 }
 
-VitalSigns vitals(int rr, int spo2, bool oxygen, int systolic, int pulse, Consciousness c,
-                  double temp) {
+VitalSigns vitals(int rr, int spo2, bool oxygen, int systolic, int pulse, Consciousness c, double temp) {
   VitalSigns v;
   v.respiratoryRate = rr;
   v.spo2 = spo2;
@@ -66,8 +64,7 @@ std::string thrown(const VitalSigns& v, Spo2Scale scale = Spo2Scale::Scale1) {
 
 TEST_CASE("news2 respiration rate bands") {
   const std::vector<IntCase> cases = {
-      {0, 3},   {8, 3},   {9, 1},   {11, 1},  {12, 0},
-      {20, 0},  {21, 2},  {24, 2},  {25, 3},  {80, 3},
+      {3, 3}, {8, 3}, {9, 1}, {11, 1}, {12, 0}, {20, 0}, {21, 2}, {24, 2}, {25, 3}, {80, 3},
   };
   for (const IntCase& c : cases) {
     CAPTURE(c.value);
@@ -81,7 +78,7 @@ TEST_CASE("news2 respiration rate bands") {
 
 TEST_CASE("news2 SpO2 scale 1 bands, the same on air and on oxygen") {
   const std::vector<IntCase> cases = {
-      {0, 3}, {91, 3}, {92, 2}, {93, 2}, {94, 1}, {95, 1}, {96, 0}, {100, 0},
+      {50, 3}, {91, 3}, {92, 2}, {93, 2}, {94, 1}, {95, 1}, {96, 0}, {100, 0},
   };
   for (const bool oxygen : {false, true}) {
     for (const IntCase& c : cases) {
@@ -99,8 +96,8 @@ TEST_CASE("news2 SpO2 scale 1 bands, the same on air and on oxygen") {
 
 TEST_CASE("news2 SpO2 scale 2 bands on air") {
   const std::vector<IntCase> cases = {
-      {0, 3},  {83, 3}, {84, 2}, {85, 2}, {86, 1},  {87, 1},
-      {88, 0}, {92, 0}, {93, 0}, {94, 0}, {96, 0},  {97, 0}, {100, 0},
+      {50, 3}, {83, 3}, {84, 2}, {85, 2}, {86, 1}, {87, 1},  {88, 0},
+      {92, 0}, {93, 0}, {94, 0}, {96, 0}, {97, 0}, {100, 0},
   };
   for (const IntCase& c : cases) {
     CAPTURE(c.value);
@@ -116,7 +113,7 @@ TEST_CASE("news2 SpO2 scale 2 bands on air") {
 
 TEST_CASE("news2 SpO2 scale 2 bands on oxygen") {
   const std::vector<IntCase> cases = {
-      {0, 3},  {83, 3}, {84, 2}, {85, 2}, {86, 1}, {87, 1}, {88, 0},
+      {50, 3}, {83, 3}, {84, 2}, {85, 2}, {86, 1}, {87, 1}, {88, 0},
       {92, 0}, {93, 1}, {94, 1}, {95, 2}, {96, 2}, {97, 3}, {100, 3},
   };
   for (const IntCase& c : cases) {
@@ -133,8 +130,7 @@ TEST_CASE("news2 SpO2 scale 2 bands on oxygen") {
 
 TEST_CASE("news2 systolic blood pressure bands") {
   const std::vector<IntCase> cases = {
-      {0, 3},   {90, 3},  {91, 2},  {100, 2}, {101, 1}, {110, 1},
-      {111, 0}, {219, 0}, {220, 3}, {350, 3},
+      {40, 3}, {90, 3}, {91, 2}, {100, 2}, {101, 1}, {110, 1}, {111, 0}, {219, 0}, {220, 3}, {300, 3},
   };
   for (const IntCase& c : cases) {
     CAPTURE(c.value);
@@ -148,8 +144,7 @@ TEST_CASE("news2 systolic blood pressure bands") {
 
 TEST_CASE("news2 pulse bands") {
   const std::vector<IntCase> cases = {
-      {0, 3},   {40, 3},  {41, 1},  {50, 1},  {51, 0},  {90, 0},
-      {91, 1},  {110, 1}, {111, 2}, {130, 2}, {131, 3}, {300, 3},
+      {20, 3}, {40, 3}, {41, 1}, {50, 1}, {51, 0}, {90, 0}, {91, 1}, {110, 1}, {111, 2}, {130, 2}, {131, 3}, {300, 3},
   };
   for (const IntCase& c : cases) {
     CAPTURE(c.value);
@@ -163,7 +158,7 @@ TEST_CASE("news2 pulse bands") {
 
 TEST_CASE("news2 consciousness: alert scores 0, new confusion, voice, pain, unresponsive 3") {
   const std::vector<std::pair<Consciousness, int>> cases = {
-      {Consciousness::Alert, 0}, {Consciousness::Confusion, 3}, {Consciousness::Voice, 3},
+      {Consciousness::Alert, 0}, {Consciousness::Confusion, 3},    {Consciousness::Voice, 3},
       {Consciousness::Pain, 3},  {Consciousness::Unresponsive, 3},
   };
   for (const auto& [level, score] : cases) {
@@ -178,13 +173,30 @@ TEST_CASE("news2 consciousness: alert scores 0, new confusion, voice, pain, unre
 
 TEST_CASE("news2 temperature bands, compared in tenths of a degree") {
   const std::vector<TempCase> cases = {
-      {25.0, 3}, {35.0, 3}, {35.1, 1}, {36.0, 1}, {36.1, 0}, {38.0, 0},
-      {38.1, 1}, {39.0, 1}, {39.1, 2}, {45.0, 2},
+      {25.0, 3},
+      {35.0, 3},
+      {35.1, 1},
+      {36.0, 1},
+      {36.1, 0},
+      {38.0, 0},
+      {38.1, 1},
+      {39.0, 1},
+      {39.1, 2},
+      {45.0, 2},
       // Readings with more digits are rounded to the nearest tenth first.
-      {35.04, 3}, {35.06, 1}, {36.04, 1}, {36.06, 0}, {38.04, 0}, {38.06, 1},
-      {39.04, 1}, {39.06, 2},
+      {35.04, 3},
+      {35.06, 1},
+      {36.04, 1},
+      {36.06, 0},
+      {38.04, 0},
+      {38.06, 1},
+      {39.04, 1},
+      {39.06, 2},
       // Halves round away from zero (x.x5 * 10 is exactly x.5 in binary here).
-      {35.05, 1}, {36.05, 0}, {38.05, 1}, {39.05, 2},
+      {35.05, 1},
+      {36.05, 0},
+      {38.05, 1},
+      {39.05, 2},
   };
   for (const TempCase& c : cases) {
     CAPTURE(c.value);
@@ -210,8 +222,7 @@ TEST_CASE("news2 air or oxygen: oxygen scores 2, air 0, on both scales") {
 // --- The cases from the issue. ---
 
 TEST_CASE("news2 issue case: all normal scores 0, low") {
-  const News2Result r =
-      news2(vitals(16, 97, false, 130, 70, Consciousness::Alert, 37.0), Spo2Scale::Scale1);
+  const News2Result r = news2(vitals(16, 97, false, 130, 70, Consciousness::Alert, 37.0), Spo2Scale::Scale1);
   CHECK(r.total == 0);
   CHECK(r.risk == Risk::Low);
   CHECK_FALSE(r.redParameter);
@@ -220,8 +231,7 @@ TEST_CASE("news2 issue case: all normal scores 0, low") {
 }
 
 TEST_CASE("news2 issue case: scores 6, medium") {
-  const News2Result r =
-      news2(vitals(22, 95, false, 105, 95, Consciousness::Alert, 38.4), Spo2Scale::Scale1);
+  const News2Result r = news2(vitals(22, 95, false, 105, 95, Consciousness::Alert, 38.4), Spo2Scale::Scale1);
   CHECK(r.scores.respiratoryRate == 2);
   CHECK(r.scores.spo2 == 1);
   CHECK(r.scores.airOrOxygen == 0);
@@ -236,8 +246,7 @@ TEST_CASE("news2 issue case: scores 6, medium") {
 }
 
 TEST_CASE("news2 issue case: scores 9, high") {
-  const News2Result r =
-      news2(vitals(22, 93, false, 98, 112, Consciousness::Alert, 38.4), Spo2Scale::Scale1);
+  const News2Result r = news2(vitals(22, 93, false, 98, 112, Consciousness::Alert, 38.4), Spo2Scale::Scale1);
   CHECK(r.total == 9);
   CHECK(r.risk == Risk::High);
   CHECK_FALSE(r.redParameter);
@@ -330,9 +339,8 @@ TEST_CASE("news2 with nothing measured lists every field as missing") {
   const News2Result r = news2(VitalSigns{}, Spo2Scale::Scale1);
   CHECK_FALSE(r.total.has_value());
   CHECK(r.risk == Risk::NotEvaluated);
-  CHECK(r.missing == std::vector<std::string_view>{"respiratoryRate", "spo2", "onOxygen",
-                                                    "systolicBp", "pulse", "consciousness",
-                                                    "temperatureC"});
+  CHECK(r.missing == std::vector<std::string_view>{"respiratoryRate", "spo2", "onOxygen", "systolicBp", "pulse",
+                                                   "consciousness", "temperatureC"});
   CHECK_FALSE(r.escalate);
 }
 
@@ -391,35 +399,37 @@ TEST_CASE("news2 scale 2 SpO2 of 93 or more cannot be scored without knowing air
 TEST_CASE("news2 rejects values out of physiological range, naming the field") {
   VitalSigns v = normal();
   v.spo2 = 104;
-  CHECK(thrown(v) == "vitals.spo2: 104 is not a percentage");
+  CHECK(thrown(v) == "vitals.spo2: 104 is outside 50-100 % (not a reading of a living patient)");
   v.spo2 = -1;
-  CHECK(thrown(v) == "vitals.spo2: -1 is not a percentage");
+  CHECK(thrown(v) == "vitals.spo2: -1 is outside 50-100 % (not a reading of a living patient)");
+  v.spo2 = 0;
+  CHECK(thrown(v) == "vitals.spo2: 0 is outside 50-100 % (not a reading of a living patient)");
 
   v = normal();
   v.respiratoryRate = -1;
-  CHECK(thrown(v) == "vitals.respiratoryRate: -1 is outside 0-80 per minute");
+  CHECK(thrown(v) == "vitals.respiratoryRate: -1 is outside 3-80 /min (not a reading of a living patient)");
   v.respiratoryRate = 81;
-  CHECK(thrown(v) == "vitals.respiratoryRate: 81 is outside 0-80 per minute");
+  CHECK(thrown(v) == "vitals.respiratoryRate: 81 is outside 3-80 /min (not a reading of a living patient)");
 
   v = normal();
   v.systolicBp = -5;
-  CHECK(thrown(v) == "vitals.systolicBp: -5 is outside 0-350 mmHg");
-  v.systolicBp = 351;
-  CHECK(thrown(v) == "vitals.systolicBp: 351 is outside 0-350 mmHg");
+  CHECK(thrown(v) == "vitals.systolicBp: -5 is outside 40-300 mmHg (not a reading of a living patient)");
+  v.systolicBp = 301;
+  CHECK(thrown(v) == "vitals.systolicBp: 301 is outside 40-300 mmHg (not a reading of a living patient)");
 
   v = normal();
   v.pulse = -1;
-  CHECK(thrown(v) == "vitals.pulse: -1 is outside 0-300 per minute");
+  CHECK(thrown(v) == "vitals.pulse: -1 is outside 20-300 /min (not a reading of a living patient)");
   v.pulse = 301;
-  CHECK(thrown(v) == "vitals.pulse: 301 is outside 0-300 per minute");
+  CHECK(thrown(v) == "vitals.pulse: 301 is outside 20-300 /min (not a reading of a living patient)");
 
   v = normal();
   v.temperatureC = 24.9;
-  CHECK(thrown(v) == "vitals.temperatureC: 24.9 is outside 25-45 °C");
+  CHECK(thrown(v) == "vitals.temperatureC: 24.9 is outside 25-45 °C (not a reading of a living patient)");
   v.temperatureC = 45.1;
-  CHECK(thrown(v) == "vitals.temperatureC: 45.1 is outside 25-45 °C");
+  CHECK(thrown(v) == "vitals.temperatureC: 45.1 is outside 25-45 °C (not a reading of a living patient)");
   v.temperatureC = -37.0;
-  CHECK(thrown(v) == "vitals.temperatureC: -37 is outside 25-45 °C");
+  CHECK(thrown(v) == "vitals.temperatureC: -37 is outside 25-45 °C (not a reading of a living patient)");
   v.temperatureC = std::numeric_limits<double>::quiet_NaN();
   CHECK(thrown(v).rfind("vitals.temperatureC: ", 0) == 0);
   CHECK(thrown(v).find("is not a finite number") != std::string::npos);
@@ -434,13 +444,13 @@ TEST_CASE("news2 rejects values out of physiological range, naming the field") {
 }
 
 TEST_CASE("news2 range limits themselves are accepted") {
-  CHECK(thrown(vitals(0, 0, false, 0, 0, Consciousness::Alert, 25.0)).empty());
-  CHECK(thrown(vitals(80, 100, true, 350, 300, Consciousness::Unresponsive, 45.0)).empty());
+  CHECK(thrown(vitals(3, 50, false, 40, 20, Consciousness::Alert, 25.0)).empty());
+  CHECK(thrown(vitals(80, 100, true, 300, 300, Consciousness::Unresponsive, 45.0)).empty());
 }
 
 TEST_CASE("news2 reports an invalid field even when others are missing") {
   VitalSigns v;
   v.pulse = 400;
   CHECK_THROWS_AS(news2(v, Spo2Scale::Scale2), std::invalid_argument);
-  CHECK(thrown(v, Spo2Scale::Scale2) == "vitals.pulse: 400 is outside 0-300 per minute");
+  CHECK(thrown(v, Spo2Scale::Scale2) == "vitals.pulse: 400 is outside 20-300 /min (not a reading of a living patient)");
 }

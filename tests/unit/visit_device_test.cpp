@@ -4,7 +4,6 @@
 // history window and the offline unlock.
 
 #include <catch2/catch.hpp>
-
 #include <deque>
 
 #include "hemma/mobile/device.hpp"
@@ -214,8 +213,7 @@ TEST_CASE("visits: the checklist is the nurses' activities plus the visit's own,
   std::vector<sync::Operation> ops{
       remoteWrite(world.plan.size() + 1, "patient-01", "visit", "patient-01-visit-2", "activity_id",
                   "patient-01-act-3"),
-      remoteWrite(world.plan.size() + 2, "patient-01", "care_plan_activity", "patient-01-act-4", "text",
-                  "Shopping")};
+      remoteWrite(world.plan.size() + 2, "patient-01", "care_plan_activity", "patient-01-act-4", "text", "Shopping")};
   d.store().inTransaction([&] { d.store().applyRemote(ops, world.plan.size() + 2); });
 
   const auto own = d.visit("patient-01-visit-2").checklist;
@@ -265,6 +263,7 @@ TEST_CASE("visits: checklist answers; a reason is required for not done and refu
                     Catch::Contains("task_outcome.outcome"));
   CHECK(d.status().pending == 0);
 
+  d.startVisit("patient-01-visit-1");  // answers are given while the visit is in progress
   d.recordTaskOutcome("patient-01-visit-1", "patient-01-act-2", Outcome::DONE);
   const auto refused =
       d.recordTaskOutcome("patient-01-visit-1", "patient-01-act-1", Outcome::REFUSED, "Wants to take it later");
@@ -287,6 +286,7 @@ TEST_CASE("visits: checklist answers; a reason is required for not done and refu
 
 TEST_CASE("visits: vital signs are scored; normal ones raise nothing") {
   World world;
+  world.device.startVisit("patient-01-visit-1");
   const auto record = world.device.recordVitalSigns("patient-01-visit-1", normalVitals());
   REQUIRE(record.vitals.has_news2_score());
   CHECK(record.vitals.news2_score() == 0);
@@ -296,11 +296,12 @@ TEST_CASE("visits: vital signs are scored; normal ones raise nothing") {
   CHECK(record.vitals.consciousness() == domain::ALERT);
   CHECK_FALSE(record.escalation);
   CHECK(world.device.messages("patient-01").empty());
-  CHECK(world.device.status().pending == 1);
+  CHECK(world.device.status().pending == 3);  // the visit's start (status, started_at) and the vital signs
 }
 
 TEST_CASE("visits: vital signs that call for escalation send an urgent message in the same transaction") {
   World world;
+  world.device.startVisit("patient-01-visit-1");
   auto v = normalVitals();
   v.respiratoryRate = 25;  // 3
   v.spo2 = 93;             // 2 on scale 1
@@ -316,12 +317,12 @@ TEST_CASE("visits: vital signs that call for escalation send an urgent message i
   CHECK(m.urgent());
   CHECK(m.recipient_id().empty());
   CHECK(m.author_id() == "nurse-karin");
-  CHECK_THAT(m.text(), Catch::Contains("NEWS2 7 (high risk; a parameter scored 3)") && Catch::Contains("respiratory rate 25/min (3)") &&
-                           Catch::Contains("SpO2 93 % (2)") && Catch::Contains("pulse 112/min (2)") &&
-                           Catch::Contains("patient-01-visit-1"));
+  CHECK_THAT(m.text(), Catch::Contains("NEWS2 7 (high risk; a parameter scored 3)") &&
+                           Catch::Contains("respiratory rate 25/min (3)") && Catch::Contains("SpO2 93 % (2)") &&
+                           Catch::Contains("pulse 112/min (2)") && Catch::Contains("patient-01-visit-1"));
   CHECK(m.vital_signs().id() == record.vitals.id());
   CHECK(m.vital_signs().news2_score() == 7);
-  CHECK(world.device.status().pending == 2);
+  CHECK(world.device.status().pending == 4);  // the visit's start, the vital signs and the message
   const auto messages = world.device.messages("patient-01");
   REQUIRE(messages.size() == 1);
   CHECK(messages[0].id() == m.id());
@@ -330,6 +331,7 @@ TEST_CASE("visits: vital signs that call for escalation send an urgent message i
 
 TEST_CASE("visits: a missing input leaves NEWS2 unevaluated, never 0; a red parameter still escalates") {
   World world;
+  world.device.startVisit("patient-01-visit-1");
   auto v = normalVitals();
   v.temperatureC.reset();
   auto record = world.device.recordVitalSigns("patient-01-visit-1", v);
@@ -341,12 +343,13 @@ TEST_CASE("visits: a missing input leaves NEWS2 unevaluated, never 0; a red para
   record = world.device.recordVitalSigns("patient-01-visit-1", v);
   CHECK_FALSE(record.vitals.has_news2_score());
   REQUIRE(record.escalation);
-  CHECK_THAT(record.escalation->text(), Catch::Contains("missing temperatureC") &&
-                                            Catch::Contains("consciousness not alert (3)"));
+  CHECK_THAT(record.escalation->text(),
+             Catch::Contains("missing temperatureC") && Catch::Contains("consciousness not alert (3)"));
 }
 
 TEST_CASE("visits: SpO2 scale 2 only when the plan says so; bad values are refused naming the field") {
   World world;
+  world.device.startVisit("patient-01-visit-1");
   auto v = normalVitals();
   v.spo2 = 89;  // scale 1: 3; scale 2 on air: 0
   CHECK(world.device.recordVitalSigns("patient-01-visit-1", v).vitals.news2_score() == 3);
@@ -366,6 +369,7 @@ TEST_CASE("visits: SpO2 scale 2 only when the plan says so; bad values are refus
 TEST_CASE("visits: medication given with the plan's dose, or not given with a reason") {
   World world;
   auto& d = world.device;
+  d.startVisit("patient-01-visit-1");
   const auto given = d.recordMedication("patient-01-visit-1", "patient-01-med-1", true);
   CHECK(given.given());
   CHECK(given.dose() == "50 mg");
@@ -383,6 +387,7 @@ TEST_CASE("visits: medication given with the plan's dose, or not given with a re
 TEST_CASE("visits: a note's amendment is listed with the note it amends") {
   World world;
   auto& d = world.device;
+  d.startVisit("patient-01-visit-1");
   const auto note = d.writeNote("patient-01", "patient-01-visit-1", "BP 182/95");
   const auto amendment = d.writeNote("patient-01", "patient-01-visit-1", "Correction: BP 128/95", note.id());
   const auto notes = d.notes("patient-01");
@@ -461,6 +466,7 @@ TEST_CASE("visits: an entry the server refuses leaves the lists and shows as rej
   World world;
   auto& d = world.device;
   const auto message = d.sendMessage("patient-01", "Hello");
+  d.startVisit("patient-01-visit-1");
   d.recordTaskOutcome("patient-01-visit-1", "patient-01-act-1", Outcome::DONE);
   FakeServer server;
   server.reject.push_back(message.id());
@@ -509,7 +515,8 @@ TEST_CASE("visits: purging a patient deletes her entries and history summary") {
   // Forty days on, patient-01's old entries are summarised; a new one is held.
   world.clock.m_now += 40 * kDayMs;
   REQUIRE(d.sync(server).summarised == 3);
-  d.recordVitalSigns("patient-01-visit-1", normalVitals());
+  d.startVisit("patient-01-visit-2");  // the first visit is done; entries go to the next
+  d.recordVitalSigns("patient-01-visit-2", normalVitals());
   REQUIRE(d.sync(server).ok);
   REQUIRE(d.history("patient-01").summarised.size() == 2);
   REQUIRE(d.history("patient-01").summarisedNews2);
@@ -535,7 +542,8 @@ TEST_CASE("visits: entries older than the history window are summarised after a 
   d.writeNote("patient-01", "patient-01-visit-1", "Old note");
   d.endVisit("patient-01-visit-1");
   world.clock.m_now += kDayMs;
-  d.recordVitalSigns("patient-01-visit-1", normalVitals());
+  d.startVisit("patient-01-visit-2");  // the first visit is done; entries go to the next
+  d.recordVitalSigns("patient-01-visit-2", normalVitals());
   d.writeNote("patient-03", "", "Other patient");
   FakeServer server;
   auto report = d.sync(server);
@@ -678,6 +686,12 @@ TEST_CASE("history window: a tablet clock weeks behind keeps today's finished vi
   World world;
   auto& d = world.device;
   world.clock.m_now = kMorning - 60 * kDayMs;
+  // Started (as the server last told the tablet) and worked on offline.
+  d.store().inTransaction([&] {
+    d.store().applyRemote(
+        {remoteWrite(world.plan.size() + 1, "patient-01", "visit", "patient-01-visit-1", "status", "IN_PROGRESS")},
+        world.plan.size() + 1);
+  });
   d.recordTaskOutcome("patient-01-visit-1", "patient-01-act-1", Outcome::DONE);
   d.recordTaskOutcome("patient-01-visit-1", "patient-01-act-2", Outcome::DONE);
   d.recordMedication("patient-01-visit-1", "patient-01-med-1", true);
@@ -686,8 +700,8 @@ TEST_CASE("history window: a tablet clock weeks behind keeps today's finished vi
   server.serverTimeMs = kMorning + 3600 * 1000;
   sync::PullResponse page;
   *page.add_operations() =
-      remoteWrite(world.plan.size() + 1, "patient-01", "visit", "patient-01-visit-1", "status", "DONE");
-  page.set_next_cursor(world.plan.size() + 1);
+      remoteWrite(world.plan.size() + 2, "patient-01", "visit", "patient-01-visit-1", "status", "DONE");
+  page.set_next_cursor(world.plan.size() + 2);
   server.pages.push_back(page);
   const auto report = d.sync(server);
   REQUIRE(report.ok);
@@ -725,8 +739,14 @@ TEST_CASE("history window: entries of a visit not finished stay however old they
   CHECK(d.visit("patient-01-visit-1").checklist[0].outcome);
   CHECK(d.store().visitEntries("patient-01-visit-1", "medication_administration").size() == 1);
 
-  // Cancelled later: then they follow the window.
-  d.writeField("patient-01", "visit", "patient-01-visit-1", "status", "CANCELLED");
+  // Cancelled later (by the coordinator): then they follow the window.
+  sync::PullResponse page;
+  auto cancelled =
+      remoteWrite(world.plan.size() + 1, "patient-01", "visit", "patient-01-visit-1", "status", "CANCELLED");
+  cancelled.set_hlc(sync::makeHlc(world.clock.m_now, 0));
+  *page.add_operations() = cancelled;
+  page.set_next_cursor(world.plan.size() + 1);
+  server.pages.push_back(page);
   report = d.sync(server);
   REQUIRE(report.ok);
   CHECK(report.summarised == 2);

@@ -2,7 +2,6 @@
 // accepts and what it refuses, naming the field.
 
 #include <catch2/catch.hpp>
-
 #include <string>
 
 #include "hemma/sync/merge_rules.hpp"
@@ -109,12 +108,12 @@ Operation proposal(const std::string& entityType, const std::string& field,
 }  // namespace
 
 TEST_CASE("visit entries: well-formed entries pass validation and the merge rules") {
-  for (const Operation& op : {vitalSigns(), taskOutcome(domain::TaskOutcome::DONE, ""),
-                              taskOutcome(domain::TaskOutcome::REFUSED, "Patient declined"), medication(true, ""),
-                              medication(false, "Patient asleep"), message("NEWS2 6"),
-                              proposal("care_plan_activity", "frequency"),
-                              proposal("care_plan", "spo2_scale_2", "patient-01", "true"),
-                              proposal("care_plan", "spo2_scale_2", "patient-01", "false")}) {
+  for (const Operation& op :
+       {vitalSigns(), taskOutcome(domain::TaskOutcome::DONE, ""),
+        taskOutcome(domain::TaskOutcome::REFUSED, "Patient declined"), medication(true, ""),
+        medication(false, "Patient asleep"), message("NEWS2 6"), proposal("care_plan_activity", "frequency"),
+        proposal("care_plan", "spo2_scale_2", "patient-01", "true"),
+        proposal("care_plan", "spo2_scale_2", "patient-01", "false")}) {
     INFO(op.entity_type());
     CHECK(validateOperation(op) == std::nullopt);
     CHECK(checkPolicy(op) == std::nullopt);
@@ -134,7 +133,8 @@ TEST_CASE("visit entries: a not-done or refused task and a medication not given 
 TEST_CASE("visit entries: vital signs outside their ranges or with an inconsistent score are refused") {
   Operation op = vitalSigns();
   op.mutable_append()->mutable_vital_signs()->set_spo2(101);
-  CHECK(validateOperation(op) == "append.vital_signs.spo2: 101 is outside 0-100");
+  CHECK(validateOperation(op) ==
+        "append.vital_signs.spo2: 101 is outside 50-100 % (not a reading of a living patient)");
 
   op = vitalSigns();
   op.mutable_append()->mutable_vital_signs()->set_temperature_c(50.0);
@@ -179,7 +179,8 @@ TEST_CASE("visit entries: a proposal names a field of the care plan") {
         "append.proposed_change.field: care_plan_activity.colour is not a field of the care plan");
 }
 
-TEST_CASE("visit entries: a proposal must change something: a value, the patient's own plan, a scale of true or false") {
+TEST_CASE(
+    "visit entries: a proposal must change something: a value, the patient's own plan, a scale of true or false") {
   CHECK(validateOperation(proposal("medication", "dose", "patient-01-med-1", "")) ==
         "append.proposed_change.proposed_value: empty");
   CHECK(validateOperation(proposal("care_plan", "spo2_scale_2", "patient-02", "true")) ==
@@ -206,13 +207,13 @@ TEST_CASE("visit entries: the NEWS2 risk must be the one the score gives (RCP ba
     bool valid;
   };
   const Case cases[] = {
-      {0, false, domain::NEWS2_LOW, true},          {4, false, domain::NEWS2_LOW, true},
-      {3, true, domain::NEWS2_LOW_MEDIUM, true},    {5, false, domain::NEWS2_MEDIUM, true},
-      {6, true, domain::NEWS2_MEDIUM, true},        {7, false, domain::NEWS2_HIGH, true},
-      {20, true, domain::NEWS2_HIGH, true},         {4, false, domain::NEWS2_LOW_MEDIUM, false},
-      {3, true, domain::NEWS2_LOW, false},          {6, false, domain::NEWS2_LOW, false},
-      {4, false, domain::NEWS2_MEDIUM, false},      {7, false, domain::NEWS2_MEDIUM, false},
-      {9, false, domain::NEWS2_LOW, false},         {5, false, domain::NEWS2_HIGH, false},
+      {0, false, domain::NEWS2_LOW, true},       {4, false, domain::NEWS2_LOW, true},
+      {3, true, domain::NEWS2_LOW_MEDIUM, true}, {5, false, domain::NEWS2_MEDIUM, true},
+      {6, true, domain::NEWS2_MEDIUM, true},     {7, false, domain::NEWS2_HIGH, true},
+      {20, true, domain::NEWS2_HIGH, true},      {4, false, domain::NEWS2_LOW_MEDIUM, false},
+      {3, true, domain::NEWS2_LOW, false},       {6, false, domain::NEWS2_LOW, false},
+      {4, false, domain::NEWS2_MEDIUM, false},   {7, false, domain::NEWS2_MEDIUM, false},
+      {9, false, domain::NEWS2_LOW, false},      {5, false, domain::NEWS2_HIGH, false},
   };
   for (const Case& c : cases) {
     Operation op = vitalSigns();
@@ -227,7 +228,8 @@ TEST_CASE("visit entries: the NEWS2 risk must be the one the score gives (RCP ba
   }
   Operation op = vitalSigns();
   op.mutable_append()->mutable_vital_signs()->set_news2_risk(domain::NEWS2_LOW);
-  CHECK(validateOperation(op) == "append.vital_signs.news2_risk: NEWS2_LOW does not match news2_score 6 (NEWS2_MEDIUM)");
+  CHECK(validateOperation(op) ==
+        "append.vital_signs.news2_risk: NEWS2_LOW does not match news2_score 6 (NEWS2_MEDIUM)");
   // An escalation's attached set is checked alike.
   Operation escalation = message("NEWS2 6");
   *escalation.mutable_append()->mutable_message()->mutable_vital_signs() = op.append().vital_signs();

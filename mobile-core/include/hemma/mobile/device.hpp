@@ -284,6 +284,10 @@ class Device {
   // counter and clock in one transaction. On failure nothing is kept and the
   // counter and clock are as before.
   void record(sync::Operation& op);
+  // The entry rules (sync/entry_rules.hpp) for `ops` in order, against what
+  // this tablet holds: throws std::invalid_argument naming the field and the
+  // rule, before anything is stored.
+  void checkEntryRules(const std::vector<sync::Operation>& ops);
   // The same for several operations, all in one transaction.
   void recordAll(std::vector<sync::Operation>& ops);
   sync::Operation newEntry(std::string_view patientId, std::string_view kind);

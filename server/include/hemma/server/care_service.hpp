@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <set>
 #include <stdexcept>
 #include <string>
@@ -23,6 +24,7 @@
 #include "hemma/server/domain_store.hpp"
 #include "hemma/server/operation_log.hpp"
 #include "hemma/server/sync_service.hpp"
+#include "hemma/sync/entry_rules.hpp"
 
 namespace hemma::server {
 
@@ -51,16 +53,16 @@ class CareService {
   // `emergencyReason`: break the glass (physicians; flagged for review).
   api::PatientRecord record(const api::Principal& caller, const std::string& patientId,
                             const std::string& emergencyReason, std::int64_t nowMs);
-  api::Timeline timeline(const api::Principal& caller, const std::string& patientId,
-                         const std::string& emergencyReason, std::int64_t nowMs);
+  api::Timeline timeline(const api::Principal& caller, const std::string& patientId, const std::string& emergencyReason,
+                         std::int64_t nowMs);
 
   // Writes the non-empty fields of `changes` (name, address, access notes,
   // preferred language).
   domain::Patient updatePatient(const api::Principal& caller, const std::string& patientId,
                                 const domain::Patient& changes, std::int64_t nowMs);
   // The patient's own choice of language: "sv", "fi" or "en".
-  domain::Patient setLanguage(const api::Principal& caller, const std::string& patientId,
-                              const std::string& language, std::int64_t nowMs);
+  domain::Patient setLanguage(const api::Principal& caller, const std::string& patientId, const std::string& language,
+                              std::int64_t nowMs);
   // Sets the plan's responsibility and status, and writes each goal,
   // activity and medication given (a new one when its id is empty) and the
   // SpO2 scale when set.
@@ -113,7 +115,7 @@ class CareService {
   // A signed proposal's value is written to the plan as the physician's
   // write; a rejection needs a reason.
   api::PlanChangeProposal decideProposal(const api::Principal& caller, const std::string& proposalId, bool sign,
-                                 const std::string& reason, std::int64_t nowMs);
+                                         const std::string& reason, std::int64_t nowMs);
 
   sync::ConflictList conflicts(const api::Principal& caller, const std::string& patientId, bool openOnly,
                                std::int64_t nowMs);
@@ -158,7 +160,7 @@ class CareService {
   };
   // Decides, audits, and throws Forbidden / NotFound when denied.
   Access require(const api::Principal& caller, Action action, const std::string& patientId, std::int64_t nowMs,
-                   const std::string& purpose = {}, const std::string& emergencyReason = {});
+                 const std::string& purpose = {}, const std::string& emergencyReason = {});
   void record(const api::Principal& caller, const std::string& action, const std::string& patientId,
               const std::string& outcome, const std::string& purpose, bool emergency, std::int64_t nowMs);
   // One "sync.pull" audit entry per patient sent.
@@ -192,11 +194,16 @@ class CareService {
   void requireAuditReviewer(const api::Principal& caller, const std::string& action, std::int64_t nowMs);
   void auditEach(const api::Principal& caller, const std::string& action, const std::set<std::string>& patientIds,
                  std::int64_t nowMs);
-  std::vector<api::ScheduledVisit> scheduledVisits(const api::Principal& caller, std::int64_t fromMs,
-                                                   std::int64_t toMs, std::int64_t nowMs);
+  std::vector<api::ScheduledVisit> scheduledVisits(const api::Principal& caller, std::int64_t fromMs, std::int64_t toMs,
+                                                   std::int64_t nowMs);
   domain::Patient patientFields(const std::string& patientId);
   domain::CarePlan planOf(const std::string& patientId);
   api::VisitList visitsOf(const std::string& patientId);
+  // A pushed operation the entry rules refuse (sync/entry_rules.hpp), as
+  // the caller's, against the stored state and the operations `pending`
+  // holds from earlier in the push; a let-through operation is added to it.
+  std::optional<SyncService::Refusal> entryRuleRefusal(const api::Principal& caller, const sync::Operation& op,
+                                                       sync::PendingEntryState& pending);
 
   DomainStore& m_domain;
   OperationLog& m_log;

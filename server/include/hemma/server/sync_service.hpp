@@ -38,15 +38,29 @@ class SyncService {
   // (conflict resolutions made on the web); unique per server process.
   SyncService(OperationLog& log, std::string serverDeviceId);
 
-  // Decides whether the caller may push `op`: nullopt, or why not
-  // ("patient_id: no care relationship with patient-7").
-  using PushFilter = std::function<std::optional<std::string>(const sync::Operation& op)>;
+  // Why a push filter refuses an operation: FORBIDDEN unless it names
+  // another code (INVALID for an entry the stored state contradicts).
+  struct Refusal {
+    // A plain reason is FORBIDDEN, e.g. "patient_id: no care relationship
+    // with patient-7".
+    Refusal(std::string why) : reason(std::move(why)) {}  // NOLINT(google-explicit-constructor)
+    Refusal(sync::OperationRejection::Code kind, std::string why) : code(kind), reason(std::move(why)) {}
+    sync::OperationRejection::Code code = sync::OperationRejection::FORBIDDEN;
+    std::string reason;
+  };
+  // Decides whether the caller may push `op`: nullopt, or why not. Called
+  // last, in the request's order, only for operations that passed every
+  // other check (so a filter may remember what it let through).
+  using PushFilter = std::function<std::optional<Refusal>(const sync::Operation& op)>;
   // Decides whether the caller may receive `op`.
   using PullFilter = std::function<bool(const sync::Operation& op)>;
 
   // Every operation in the request is acknowledged (stored, or stored
   // before) or rejected with its reason. Acknowledged means durable.
-  // Operations the filter refuses are rejected as FORBIDDEN. With `audit`,
+  // A write's base (base_hlc, base_operation_id; a proposal's likewise) must
+  // be a write of the same field that the server holds or the request
+  // carries, at that clock: a base the server never stored is INVALID.
+  // Operations the filter refuses are rejected with the filter's code. With `audit`,
   // each newly stored operation's audit entry is stored in the same
   // transaction as the operation (OperationLog::append).
   sync::PushResponse push(const sync::PushRequest& request, std::int64_t nowMs, const PushFilter& allowed = {},
@@ -68,8 +82,10 @@ class SyncService {
     std::string entityId;
     std::string field;
     std::string value;
-    // The version the author saw; default: the field's current version.
+    // The version the author saw (its clock and operation id); default: the
+    // field's current version.
     std::optional<std::uint64_t> baseHlc = std::nullopt;
+    std::string baseOperationId = {};
   };
   // Several writes by one author about one patient, all or none: every
   // change is checked before any is stored, and they are stored in one
@@ -96,9 +112,11 @@ class SyncService {
  private:
   // A new operation of the server's own device: its next id and clock value,
   // the author's and patient's ids, and the entity it changes.
-  sync::Operation newOperation(const std::string& authorId, const std::string& patientId,
-                               const std::string& entityType, const std::string& entityId, std::int64_t nowMs,
-                               std::int64_t recordedAtMs);
+  sync::Operation newOperation(const std::string& authorId, const std::string& patientId, const std::string& entityType,
+                               const std::string& entityId, std::int64_t nowMs, std::int64_t recordedAtMs);
+  // Why `op`'s base is not a write of its field that the server holds (or
+  // `request` carries), or nullopt.
+  std::optional<std::string> baseProblem(const sync::Operation& op, const sync::PushRequest& request);
   std::vector<sync::Operation> writeOperations(const std::string& authorId, const std::string& patientId,
                                                const std::vector<FieldChange>& changes, std::int64_t nowMs,
                                                const std::string& resolvesConflictId);

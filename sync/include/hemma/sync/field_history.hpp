@@ -29,9 +29,18 @@ struct WriteVersion {
   Hlc baseHlc = 0;
   std::string value;
   std::string authorId;
+  // The id of the write the author saw (FieldWrite.base_operation_id, since
+  // protocol 4); empty if the field was empty or the write is older than
+  // version 4. With it, (baseHlc, baseOpId) is one place in the order of
+  // writes, so two writes with the same hlc are told apart.
+  std::string baseOpId;
 
   friend bool operator==(const WriteVersion&, const WriteVersion&) = default;
 };
+
+// The write `op` carries, as a field's history keeps it. Precondition:
+// op.has_write().
+WriteVersion writeVersionOf(const Operation& op);
 
 // The total order of writes: by hlc, then by operation id. The winner of a
 // field is its greatest write.
@@ -48,9 +57,17 @@ enum class Ordering {
   Concurrent,  // the later of the two was written without seeing the earlier
 };
 
-// How `write` relates to `other` (two different writes to the same field).
-// The later one in the total order "saw" the earlier one when its base is at
-// least the earlier one's hlc.
+// Whether `later`'s author had seen `earlier` (which precedes it in the
+// total order). With a base operation id, the base is the place
+// (baseHlc, baseOpId) in the order and the author saw every write up to and
+// including it; without one (writes older than protocol 4) the base is an
+// hlc only and the author saw every write with an hlc up to it, so of two
+// writes with the same hlc both count as seen.
+bool sawWrite(const WriteVersion& later, const WriteVersion& earlier);
+
+// How `write` relates to `other` (two different writes to the same field):
+// the later one in the total order either saw the earlier one (sawWrite) or
+// is concurrent with it.
 Ordering classify(const WriteVersion& write, const WriteVersion& other);
 
 // Where a field lives.

@@ -10,13 +10,19 @@
 //   3  The nurse's visit: append entries vital_signs, task_outcome,
 //      medication_administration, message and proposed_change. Version 2
 //      is refused.
+//   4  Tablet operation ids carry an epoch (never repeat across
+//      installations). A write's base names the write its author saw by id
+//      (FieldWrite.base_operation_id, ProposedChange.base_operation_id), and
+//      the server refuses a base it does not hold for that field; entries
+//      are checked against the visit, plan and care team (entry_rules.hpp).
+//      Version 3 is refused.
 
 #include <cstddef>
 #include <cstdint>
 
 namespace hemma::sync {
 
-constexpr std::uint32_t kProtocolVersion = 3;
+constexpr std::uint32_t kProtocolVersion = 4;
 
 // Limits, enforced by the server and respected by the device's client.
 constexpr std::size_t kMaxPushOperations = 2000;
