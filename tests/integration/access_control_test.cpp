@@ -701,10 +701,10 @@ TEST_CASE("bad request bodies and unknown ids get a 4xx naming the field or the 
   // Malformed JSON.
   auto answer = call(port, "POST", "/api/v1/login", {}, R"({"username": "nurse-karin", "password": )");
   CHECK(answer.status == 400);
-  CHECK_THAT(answer.error(), Catch::StartsWith("body: not a valid JSON LoginRequest"));
+  CHECK(answer.error() == "body: the text ends where a value should be at byte 40 (password)");
   answer = call(port, "PUT", "/api/v1/patients/patient-01", lena, "{preferredLanguage: sv}");
   CHECK(answer.status == 400);
-  CHECK_THAT(answer.error(), Catch::StartsWith("body: not a valid JSON Patient"));
+  CHECK(answer.error() == "body: expected a key in double quotes at byte 1 (the top level)");
   answer = call(port, "PUT", "/api/v1/patients/patient-01", lena, "");
   CHECK(answer.status == 400);
   CHECK(answer.error() == "body: empty; expected a JSON Patient");
@@ -850,10 +850,10 @@ TEST_CASE("tokens: missing, garbage, forged, from another server or expired get 
   expect401(port, "Bearer a.b", "token: malformed");
   expect401(port, "Bearer " + std::string(8000, 'a') + ".b.c", "token: signature does not match");
   expect401(port, "Basic bnVyc2Uta2FyaW46ZGVtbw==", "token: malformed");
-  // A header over the HTTP server's 8 KiB field limit is refused by Poco
-  // itself (a bare 400), and the server keeps serving.
+  // A request head over the server's 16 KiB limit is refused (431) before
+  // it is parsed, and the server keeps serving.
   const HttpAnswer huge = test::callRaw(port, "GET", path, "Bearer " + std::string(20000, 'a') + ".b.c", {});
-  CHECK(huge.status == 400);
+  CHECK(huge.status == 431);
   CHECK(call(port, "GET", path, karin).status == 200);
 
   // A payload changed after signing: one character of the claims flipped.

@@ -105,6 +105,9 @@ TEST_CASE("malformed requests get a 4xx that names the problem, and the server k
 
   a = send(port, "POST", "/api/v1/sync/push", "{\"protocolVersion\": \"one\"", "application/json", -1, token);
   CHECK(a.status == 400);
+  CHECK_THAT(a.body, Catch::Contains("body: expected ',' or '}' in an object at byte 25"));
+  a = send(port, "POST", "/api/v1/sync/push", "{\"protocolVersion\": \"one\"}", "application/json", -1, token);
+  CHECK(a.status == 400);
   CHECK_THAT(a.body, Catch::Contains("not a valid JSON PushRequest"));
 
   a = send(port, "POST", "/api/v1/sync/push", "{\"protocolVersion\": 1, \"deviceId\": \"d\", \"colour\": 3}",
