@@ -194,11 +194,12 @@ struct ApiSeed {
   std::uint8_t route;   // json_api_fuzz.cpp kRoutes
   std::uint8_t caller;  // fuzz::Caller; 15: none; +128: protobuf body
   std::uint8_t ids;     // bits 0-2, 3-5: kIds
-  const char* body;
+  std::string body;
 };
 
 void apiSeeds(const fuzz::ServerWorld& world) {
   const auto c = [](fuzz::Caller caller) { return static_cast<std::uint8_t>(caller); };
+  const std::string version = std::to_string(sync::kProtocolVersion);
   const ApiSeed seeds[] = {
       {"login", 0, 15, 0, R"({"username":"nurse-karin","password":"demo"})"},
       {"login_wrong", 0, 15, 0, R"({"username":"admin-ada","password":"nope"})"},
@@ -223,12 +224,14 @@ void apiSeeds(const fuzz::ServerWorld& world) {
       {"block", 10, c(fuzz::Caller::Patient01), 0, R"({"unitId":"unit-norrby-south"})"},
       {"language", 11, c(fuzz::Caller::Patient01), 0, R"({"language":"fi"})"},
       {"conflict_resolve", 12, c(fuzz::Caller::PhysicianSara), 128, "conflict:x\n{\"value\":\"5 mg\"}"},
-      {"audit_review", 13, c(fuzz::Caller::AdminAda), 0, R"({"entrySeqs":["1","2"],"finding":"ok","note":"checked"})"},
+      {"audit_review", 13, c(fuzz::Caller::AdminAda), 0, R"({"entrySeqs":["1"],"finding":"ok","note":"checked"})"},
       {"device", 14, c(fuzz::Caller::NurseKarin), 0, R"({"deviceId":"tab-new"})"},
       {"push_json", 15, c(fuzz::Caller::NurseKarinTablet), 0,
-       R"({"protocolVersion":3,"deviceId":"nurse-karin-tablet","operations":[{"id":"nurse-karin-tablet:900","authorId":"nurse-karin","deviceId":"nurse-karin-tablet","hlc":"117692989440000000","patientId":"patient-01","entityType":"visit_note","entityId":"nurse-karin-tablet:900","recordedAt":"2026-11-28T07:59:00Z","append":{"note":{"id":"nurse-karin-tablet:900","patientId":"patient-01","authorId":"nurse-karin","text":"hello"}}}]})"},
+       R"({"protocolVersion":)" + version +
+           R"(,"deviceId":"nurse-karin-tablet","operations":[{"id":"nurse-karin-tablet:900","authorId":"nurse-karin","deviceId":"nurse-karin-tablet","hlc":"117692989440000000","patientId":"patient-01","entityType":"visit_note","entityId":"nurse-karin-tablet:900","recordedAt":"2026-11-28T07:59:00Z","append":{"note":{"id":"nurse-karin-tablet:900","patientId":"patient-01","authorId":"nurse-karin","text":"hello"}}}]})"},
       {"pull_json", 16, c(fuzz::Caller::NurseKarinTablet), 0,
-       R"({"protocolVersion":3,"deviceId":"nurse-karin-tablet","afterSeq":"0","limit":10,"scope":{}})"},
+       R"({"protocolVersion":)" + version +
+           R"(,"deviceId":"nurse-karin-tablet","afterSeq":"0","limit":10,"scope":{}})"},
       {"audit_query", 17, c(fuzz::Caller::AdminAda), 0, "patient=patient-01&limit=5"},
       {"audit_emergency", 17, c(fuzz::Caller::CoordinatorLena), 0, "emergency=true&user=physician-sara"},
       {"audit_sample", 18, c(fuzz::Caller::AdminAda), 0, "size=3"},
@@ -272,6 +275,15 @@ void apiSeeds(const fuzz::ServerWorld& world) {
        "POST /api/v1/login HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n"
        "Content-Type: application/json\r\n\r\n5\r\n{\"a\":\r\n0\r\n\r\n"},
       {"unknown", "DELETE /api/v1/nothing/here HTTP/1.1\r\nHost: localhost\r\n\r\n"},
+      {"pipelined", "GET /api/v1/health HTTP/1.1\r\nHost: a\r\n\r\nGET /api/v1/health HTTP/1.1\r\nHost: a\r\n\r\n"},
+      {"leading_crlf", "\r\n\r\nGET /api/v1/health HTTP/1.1\r\nHost: a\r\n\r\n"},
+      {"refused_length_and_chunked",
+       "POST /api/v1/login HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\n"
+       "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n"},
+      {"refused_two_lengths",
+       "POST /api/v1/login HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\n"
+       "Content-Length: 3\r\n\r\n{}"},
+      {"refused_folding", "GET /api/v1/me HTTP/1.1\r\nHost: a\r\nAuthorization: Bearer\r\n x\r\n\r\n"},
   };
   for (const auto& [name, bytes] : heads) writeSeed("http_head", name, bytes);
 }
