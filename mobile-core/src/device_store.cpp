@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "hemma/sync/merge_rules.hpp"
+#include "hemma/sync/message_checks.hpp"
 #include "hemma/sync/time_format.hpp"
 
 namespace hemma::mobile {
@@ -155,10 +156,12 @@ std::string serialize(const google::protobuf::MessageLite& message) {
   return bytes;
 }
 
+// A row an older build stored with invalid UTF-8 is read with it escaped
+// (sync::parseStored): no stored row may make a read fail.
 template <typename Message>
 Message parse(const std::string& bytes, std::string_view what) {
   Message message;
-  if (!message.ParseFromString(bytes)) throw StoreError("corrupt " + std::string(what) + " in the device store");
+  if (!sync::parseStored(message, bytes)) throw StoreError("corrupt " + std::string(what) + " in the device store");
   return message;
 }
 
