@@ -11,7 +11,6 @@
 // seed of a failing schedule is printed so it can be replayed alone.
 
 #include <catch2/catch.hpp>
-
 #include <cstdlib>
 #include <deque>
 #include <filesystem>
@@ -352,7 +351,14 @@ ScheduleResult runSchedule(std::uint64_t seed, const std::filesystem::path& dir)
       return a->hlc() != b->hlc() ? a->hlc() < b->hlc() : a->id() < b->id();
     });
     for (std::size_t i = 1; i < ops.size(); ++i) {
-      if (ops[i]->write().base_hlc() >= ops[i - 1]->hlc()) continue;
+      // The author saw the write before when the base is at or after it: by
+      // (hlc, id) when the base names its operation (protocol 4), by hlc
+      // alone otherwise.
+      const auto& base = ops[i]->write();
+      const bool saw = base.base_operation_id().empty() ? base.base_hlc() >= ops[i - 1]->hlc()
+                                                        : std::make_pair(base.base_hlc(), base.base_operation_id()) >=
+                                                              std::make_pair(ops[i - 1]->hlc(), ops[i - 1]->id());
+      if (saw) continue;
       ++expectedConflicts;
       const std::string id = sync::conflictIdFor(ops[i - 1]->id());
       INFO("concurrent edit " << ops[i - 1]->id() << " then " << ops[i]->id());
