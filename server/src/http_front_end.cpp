@@ -79,6 +79,9 @@ struct Connection {
   Clock::time_point since;
   // The first byte of the request head being received: the header deadline.
   std::optional<Clock::time_point> headStarted;
+  // Answered for the last time: what arrives is dropped until then (kLingerTime).
+  std::optional<Clock::time_point> lingerUntil;
+  std::size_t discarded = 0;
   int served = 0;
 
   int fd() const { return impl->sockfd(); }
@@ -99,14 +102,31 @@ std::string jsonString(const std::string& text) {
   return out + "\"";
 }
 
-// Answers a connection the watcher refuses, without waiting for anything: the
-// answer is small and goes to the socket's send buffer. What the client sent
-// is read and dropped first, so the close does not reset the connection
-// before the client has read the answer.
-void refuseAndClose(int fd, int status, const std::string& message, std::chrono::seconds retryAfter = {}) {
+// After an answer that closes the connection, the watcher keeps reading and
+// dropping what the client still sends (the rest of a refused body) for this
+// long, or this much, before it closes: closing a socket with unread bytes
+// resets it, and the reset can destroy the answer before the client reads it.
+constexpr auto kLingerTime = std::chrono::seconds(2);
+constexpr std::size_t kLingerBytes = 1024 * 1024;
+
+// Reads and drops what has arrived; false once the client has closed (or the
+// connection failed).
+bool discardInput(int fd, std::size_t& discarded) {
   char scratch[16 * 1024];
-  for (int i = 0; i < 8 && ::recv(fd, scratch, sizeof scratch, MSG_DONTWAIT) > 0; ++i) {
+  while (true) {
+    const auto n = ::recv(fd, scratch, sizeof scratch, MSG_DONTWAIT);
+    if (n > 0) {
+      discarded += static_cast<std::size_t>(n);
+      continue;
+    }
+    return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR);
   }
+}
+
+// Answers a connection the watcher refuses, without waiting for anything (the
+// answer is small and goes to the socket's send buffer), and ends the sending
+// side. The caller lingers (kLingerTime) or closes.
+void refuse(int fd, int status, const std::string& message, std::chrono::seconds retryAfter = {}) {
   const std::string body = "{\"error\":" + jsonString(message) + "}";
   std::string answer =
       "HTTP/1.1 " + std::to_string(status) + " " +
@@ -267,7 +287,11 @@ class HttpFrontEnd::Impl {
       ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
       std::string from = addressOf(address);
       if (const std::string refused = admit(from); !refused.empty()) {
-        refuseAndClose(fd, 503, refused, m_limits.retryAfter);
+        // Not lingered over: a refused connection must cost nothing. What
+        // the client sent already is dropped, so the close does not reset.
+        std::size_t dropped = 0;
+        (void)discardInput(fd, dropped);
+        refuse(fd, 503, refused, m_limits.retryAfter);
         ::close(fd);
         continue;
       }
@@ -310,6 +334,10 @@ class HttpFrontEnd::Impl {
   void inspect(Watched::iterator found) {
     Connection& connection = *found->second;
     const int fd = found->first;
+    if (connection.lingerUntil) {
+      if (!discardInput(fd, connection.discarded) || connection.discarded > kLingerBytes) unwatchAndClose(found);
+      return;
+    }
     std::string bytes = connection.impl->prefix();
     const std::size_t want = m_headLimits.maxHeadBytes + 1;
     bool closed = false;
@@ -332,8 +360,8 @@ class HttpFrontEnd::Impl {
       return;
     }
     if (check.state == HeadCheck::State::Refused) {
-      refuseAndClose(fd, check.status, check.reason);
-      unwatchAndClose(found);
+      refuse(fd, check.status, check.reason);
+      lingerOver(found);
       return;
     }
     ::epoll_ctl(m_epoll, EPOLL_CTL_DEL, fd, nullptr);
@@ -344,6 +372,13 @@ class HttpFrontEnd::Impl {
       m_jobs.push_back(std::move(ready));
     }
     m_jobReady.notify_one();
+  }
+
+  // Keeps a connection that has had its last answer until the client has
+  // read it: see kLingerTime.
+  void lingerOver(Watched::iterator found) {
+    found->second->lingerUntil = Clock::now() + kLingerTime;
+    inspect(found);
   }
 
   void unwatchAndClose(Watched::iterator found) {
@@ -365,6 +400,7 @@ class HttpFrontEnd::Impl {
       const int fd = connection->fd();
       connection->since = Clock::now();
       connection->headStarted.reset();
+      connection->discarded = 0;
       watch(fd, EPOLLIN | EPOLLRDHUP | EPOLLET);
       auto [found, inserted] = m_watched.emplace(fd, std::move(connection));
       inspect(found);
@@ -376,10 +412,12 @@ class HttpFrontEnd::Impl {
     for (auto it = m_watched.begin(); it != m_watched.end();) {
       auto current = it++;
       const Connection& connection = *current->second;
-      if (connection.headStarted) {
+      if (connection.lingerUntil) {
+        if (now >= *connection.lingerUntil) unwatchAndClose(current);
+      } else if (connection.headStarted) {
         if (now - *connection.headStarted >= m_limits.headerTimeout) {
-          refuseAndClose(current->first, 408, "request head: not complete within " + seconds(m_limits.headerTimeout));
-          unwatchAndClose(current);
+          refuse(current->first, 408, "request head: not complete within " + seconds(m_limits.headerTimeout));
+          lingerOver(current);
         }
       } else if (now - connection.since >= m_limits.keepAliveTimeout) {
         unwatchAndClose(current);
@@ -399,12 +437,13 @@ class HttpFrontEnd::Impl {
         m_jobs.pop_front();
         m_busy.insert(connection.get());
       }
-      const bool keep = answer(*connection);
+      const Outcome outcome = answer(*connection);
       {
         std::lock_guard lock(m_jobMutex);
         m_busy.erase(connection.get());
       }
-      if (keep) {
+      if (outcome != Outcome::Close) {
+        if (outcome == Outcome::Linger) connection->lingerUntil = Clock::now() + kLingerTime;
         std::unique_lock lock(m_returnMutex);
         if (!m_stopping) {
           m_returned.push_back(std::move(connection));
@@ -417,9 +456,14 @@ class HttpFrontEnd::Impl {
     }
   }
 
-  // Reads and answers the one request whose head the watcher has seen whole;
-  // true if the connection stays open for another.
-  bool answer(Connection& connection) {
+  enum class Outcome {
+    KeepAlive,  // back to the watcher for the next request
+    Linger,     // answered for the last time: back to the watcher to linger
+    Close,
+  };
+
+  // Reads and answers the one request whose head the watcher has seen whole.
+  Outcome answer(Connection& connection) {
     try {
       const Poco::Timespan timeout(static_cast<long>(m_limits.bodyTimeout.count()), 0);
       connection.socket.setReceiveTimeout(timeout);
@@ -440,19 +484,24 @@ class HttpFrontEnd::Impl {
         handler->handleRequest(request, response);
         keepAlive = response.sent() && response.getKeepAlive();
       }
-      if (!keepAlive) return false;
       Poco::Buffer<char> rest(0);
       session.drainBuffer(rest);
-      connection.impl->prefix().insert(0, rest.begin(), rest.size());
       session.detachSocket();
-      return true;
+      if (!keepAlive) {
+        // What the session had read past the request is dropped with the rest.
+        connection.impl->prefix().clear();
+        connection.socket.shutdownSend();
+        return Outcome::Linger;
+      }
+      connection.impl->prefix().insert(0, rest.begin(), rest.size());
+      return Outcome::KeepAlive;
     } catch (const Poco::Exception& e) {
       // A timeout, a reset, or a head Poco refuses although ours passed it.
       Poco::Logger::get("hemma.http").debug("connection from %s: %s", connection.address, e.displayText());
     } catch (const std::exception& e) {
       Poco::Logger::get("hemma.http").error("connection from %s: %s", connection.address, std::string(e.what()));
     }
-    return false;
+    return Outcome::Close;
   }
 
   Poco::Net::ServerSocket m_listener;
