@@ -307,8 +307,7 @@ void writeAndSync(Tablet& tablet, ServerSlot& slot, std::atomic<int>& done, Cloc
       }
       if (i < kNotesPerTablet) {
         for (const int end = std::min(i + kWriteChunk, kNotesPerTablet); i < end; ++i) {
-          tablet.written.push_back(
-              tablet.device->writeNote(kPatient, "visit-" + std::to_string(i), noteText(tablet.id, i)));
+          tablet.written.push_back(tablet.device->writeNote(kPatient, "", noteText(tablet.id, i)));
         }
       } else if (slot.over() || tablet.device->store().outboxSize() == 0) {
         break;
@@ -652,7 +651,7 @@ TEST_CASE("the server killed with SIGKILL mid-sync loses no acknowledged operati
       if (!audit.audited.count(id)) ackedUnaudited.push_back(id);
     }
     INFO("acknowledged before the restart without an audit entry: " << ackedUnaudited.size() << " ["
-                                                                     << sample(ackedUnaudited) << "]");
+                                                                    << sample(ackedUnaudited) << "]");
     INFO("stored without an audit entry: " << audit.unaudited.size() << " [" << sample(audit.unaudited) << "]");
     INFO("audited more than once: " << audit.auditedTwice.size() << " [" << sample(audit.auditedTwice) << "]");
     INFO("audit entry not as the operation: " << audit.wrongEntry.size() << " [" << sample(audit.wrongEntry) << "]");

@@ -12,7 +12,6 @@
 // coordinator of org-norrby.
 
 #include <catch2/catch.hpp>
-
 #include <memory>
 #include <string>
 #include <vector>
@@ -110,8 +109,8 @@ TEST_CASE("joining a patient's care team brings the patient's whole history, pag
 
   // Karin's history of patient-01: notes, an amendment and a field, synced.
   REQUIRE(karin.sync().ok);
-  const auto first = karin.device.writeNote("patient-01", "patient-01-visit-1", "Sår läker fint. Bytt förband.");
-  karin.device.writeNote("patient-01", "patient-01-visit-1", "Rättelse: förband byts i morgon", first.id());
+  const auto first = karin.device.writeNote("patient-01", "", "Sår läker fint. Bytt förband.");
+  karin.device.writeNote("patient-01", "", "Rättelse: förband byts i morgon", first.id());
   karin.device.writeField("patient-01", "patient", "patient-01", "access_notes", "Nyckel hos grannen");
   karin.device.writeNote("patient-05", "", "Another patient of Karin's");
   REQUIRE(karin.sync().ok);
