@@ -154,7 +154,7 @@ TimedSync timedSync(Device& device, Transport& transport) {
 // time, all for one patient both nurses care for.
 void writeNotes(Device& device, std::size_t count, std::size_t firstIndex) {
   for (std::size_t i = firstIndex; i < firstIndex + count; ++i) {
-    device.writeNote(kPatient, "visit-" + std::to_string(i),
+    device.writeNote(kPatient, "",  // of no visit: a note at a visit needs it started
                      "Besök " + std::to_string(i) +
                          ": blodtryck 130/80, puls 72. Åt frukost, tog morgonmedicin enligt lista. "
                          "Såret på vänster underben läker fint, nytt förband lagt. Nyckel i nyckelskåpet.");
@@ -218,8 +218,8 @@ std::size_t signInAndCatchUp(Device& device, const ServerProcess& server, const 
 // The server's operation log holds exactly `expected` operations beside the
 // `before` it held when the bench started (the demo world's), all of them
 // from `deviceId`.
-void expectServerHolds(std::string_view what, const std::string& path, std::size_t before,
-                       const std::string& deviceId, std::size_t expected) {
+void expectServerHolds(std::string_view what, const std::string& path, std::size_t before, const std::string& deviceId,
+                       std::size_t expected) {
   expectCount(std::string(what) + ": operations on the server beside the demo world's",
               hemma::bench::countOperations(path) - before, expected);
   expectCount(std::string(what) + ": operations on the server from " + deviceId,
@@ -251,8 +251,8 @@ void benchPush(const Settings& settings, std::vector<Row>& rows) {
 
   const auto baseline = hemma::bench::insertDirectly(ops, dir.file("baseline-device.db"),
                                                      dir.file("baseline-server.db"), kSyncOptions.pushBatch);
-  expectCount("baseline: rows in the server-shaped table", hemma::bench::countOperations(dir.file("baseline-server.db")),
-              settings.notes);
+  expectCount("baseline: rows in the server-shaped table",
+              hemma::bench::countOperations(dir.file("baseline-server.db")), settings.notes);
 
   const std::string n = std::to_string(settings.notes);
   const double pullPhaseMs = sync.ms - transport.pushMs();
@@ -271,9 +271,9 @@ void benchPush(const Settings& settings, std::vector<Row>& rows) {
                          "ops/s", 0));
   rows.push_back(atLeast("  push phase alone: throughput", opsPerSecond(settings.notes, transport.pushMs()),
                          kPushOpsPerSecond, "ops/s", 0));
-  rows.push_back(info("baseline: direct SQLite, both ends",
-                      fixed(baseline.totalMs(), 1) + " ms, " +
-                          fixed(opsPerSecond(settings.notes, baseline.totalMs()), 0) + " ops/s"));
+  rows.push_back(info(
+      "baseline: direct SQLite, both ends",
+      fixed(baseline.totalMs(), 1) + " ms, " + fixed(opsPerSecond(settings.notes, baseline.totalMs()), 0) + " ops/s"));
   rows.push_back(atMost("push: sync time / baseline time", sync.ms / baseline.totalMs(), kPushOverBaseline, "x", 2));
   rows.push_back(
       atMost("  push phase alone / baseline time", transport.pushMs() / baseline.totalMs(), kPushOverBaseline, "x", 2));
