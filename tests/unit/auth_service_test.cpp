@@ -1,10 +1,16 @@
-// AuthService: password hashes, login and its lockout, token expiry and
-// forgery, device registration, revocation and re-registration.
+// AuthService: password hashes, login and its lockout (per account and per
+// client address, in the database, across a restart), sizes bounded before
+// any work, token expiry, forgery and future dates, device registration,
+// revocation and re-registration.
 
 #include "hemma/server/auth_service.hpp"
 
 #include <Poco/Base64Decoder.h>
 #include <Poco/Base64Encoder.h>
+#include <Poco/Data/Session.h>
+#include <Poco/JSON/Object.h>
+#include <Poco/JWT/Signer.h>
+#include <Poco/JWT/Token.h>
 
 #include <catch2/catch.hpp>
 #include <functional>
@@ -82,6 +88,34 @@ std::string base64UrlEncode(const std::string& bytes) {
   encoder << bytes;
   encoder.close();
   return out.str();
+}
+
+// Fast hashes and a per-address limit small enough to reach in a test.
+AuthSettings throttleSettings() {
+  AuthSettings settings = fastSettings();
+  settings.maxFailures = 5;
+  settings.maxFailuresPerAddress = 8;
+  return settings;
+}
+
+constexpr std::int64_t kMinute = 60'000;
+
+// A token signed with kSecret whose claims `edit` may change.
+std::string tokenWith(const std::function<void(Poco::JWT::Token&)>& edit) {
+  Poco::JWT::Token token;
+  token.setType("JWT");
+  token.payload().set("sub", std::string("u-anna"));
+  token.payload().set("name", std::string("Anna Nurse"));
+  token.payload().set("role", std::string("NURSE"));
+  token.payload().set("org", std::string("org-1"));
+  token.payload().set("unit", std::string("unit-1"));
+  token.payload().set("patient_id", std::string());
+  token.payload().set("jti", std::string("jti-1"));
+  token.payload().set("iat", static_cast<Poco::Int64>(kNow / 1000));
+  token.payload().set("exp", static_cast<Poco::Int64>(kNow / 1000 + 3600));
+  edit(token);
+  Poco::JWT::Signer signer(kSecret);
+  return signer.sign(token, Poco::JWT::Signer::ALGO_HS256);
 }
 
 struct Fixture {
@@ -365,4 +399,113 @@ TEST_CASE("devices: another user's tablet, a tablet registering, bad ids", "[aut
   CHECK(invalidArgument([&] { f.auth.registerDevice(anna, std::string(129, 'x'), kNow); }).rfind("device_id:", 0) == 0);
   CHECK(invalidArgument([&] { f.auth.registerDevice(anna, "tablet:1", kNow); }).rfind("device_id:", 0) == 0);
   CHECK_NOTHROW(f.auth.registerDevice(anna, std::string(128, 'x'), kNow));
+}
+
+TEST_CASE("login throttle: an address is locked out across accounts", "[auth][throttle]") {
+  test::TempDir dir;
+  server::Database db(dir.file("auth.db"));
+  AuthService auth(db, throttleSettings());
+  auth.upsertAccount("anna", "pw", nurse());
+  // Eight wrong guesses for eight different names from one address: each is
+  // under its account's limit, but the address reaches its own.
+  for (int i = 0; i < 8; ++i) {
+    CHECK_THROWS_AS(auth.login(credentials("guess-" + std::to_string(i), "x"), kNow, "192.0.2.7"), Unauthorized);
+  }
+  try {
+    auth.login(credentials("anna", "pw"), kNow, "192.0.2.7");
+    FAIL("the address should be locked out");
+  } catch (const TooManyAttempts& e) {
+    CHECK(e.retryAfter().count() > 0);
+    CHECK(e.retryAfter().count() <= 15 * 60);
+    CHECK(e.firstRefusal());
+  }
+  // Later refusals in the same window are not the first (not audited again).
+  try {
+    auth.login(credentials("anna", "pw"), kNow + 1000, "192.0.2.7");
+    FAIL("still locked out");
+  } catch (const TooManyAttempts& e) {
+    CHECK_FALSE(e.firstRefusal());
+  }
+  // The same account from another address is not locked.
+  CHECK_NOTHROW(auth.login(credentials("anna", "pw"), kNow, "192.0.2.8"));
+  // After the window the address may try again.
+  CHECK_NOTHROW(auth.login(credentials("anna", "pw"), kNow + 15 * kMinute + 1000, "192.0.2.7"));
+}
+
+TEST_CASE("login throttle: a lockout survives a restart", "[auth][throttle]") {
+  test::TempDir dir;
+  {
+    server::Database db(dir.file("auth.db"));
+    AuthService auth(db, throttleSettings());
+    auth.upsertAccount("anna", "pw", nurse());
+    for (int i = 0; i < 5; ++i) CHECK_THROWS_AS(auth.login(credentials("anna", "no"), kNow, "192.0.2.1"), Unauthorized);
+  }
+  // A new server process on the same database: the account is still locked,
+  // from any address.
+  server::Database db(dir.file("auth.db"));
+  AuthService restarted(db, throttleSettings());
+  CHECK_THROWS_AS(restarted.login(credentials("anna", "pw"), kNow + kMinute, "192.0.2.99"), TooManyAttempts);
+  // A second process on the same database shares the count too.
+  AuthService second(db, throttleSettings());
+  CHECK_THROWS_AS(second.login(credentials("anna", "pw"), kNow + kMinute, "192.0.2.98"), TooManyAttempts);
+}
+
+TEST_CASE("login: an oversize username or password is refused before any work, and counted", "[auth][throttle]") {
+  test::TempDir dir;
+  server::Database db(dir.file("auth.db"));
+  AuthService auth(db, throttleSettings());
+  const std::string huge(5 * 1024 * 1024, 'a');
+  try {
+    auth.login(credentials(huge, "x"), kNow, "192.0.2.5");
+    FAIL("expected std::invalid_argument");
+  } catch (const std::invalid_argument& e) {
+    CHECK(std::string(e.what()) == "username: longer than 128 bytes");
+  }
+  CHECK_THROWS_WITH(auth.login(credentials("anna", std::string(2000, 'p')), kNow, "192.0.2.5"),
+                    "password: longer than 1024 bytes");
+  // The oversize names do not escape the address's brake.
+  for (int i = 0; i < 6; ++i)
+    CHECK_THROWS_AS(auth.login(credentials(huge, "x"), kNow, "192.0.2.5"), std::invalid_argument);
+  CHECK_THROWS_AS(auth.login(credentials(huge, "x"), kNow, "192.0.2.5"), TooManyAttempts);
+  // Nothing of the huge name is kept: the table holds bounded keys only.
+  Poco::Data::Session s = db.session();
+  std::size_t longest = 0;
+  s << "SELECT coalesce(max(length(key)), 0) FROM login_failures", Poco::Data::Keywords::into(longest),
+      Poco::Data::Keywords::now;
+  CHECK(longest < 200);
+}
+
+TEST_CASE("tokens: issued or valid from the future are refused", "[auth][tokens]") {
+  test::TempDir dir;
+  server::Database db(dir.file("auth.db"));
+  AuthService auth(db, throttleSettings());
+  CHECK_NOTHROW(auth.authenticate(tokenWith([](Poco::JWT::Token&) {}), kNow));
+  const std::string futureIat =
+      tokenWith([](Poco::JWT::Token& t) { t.payload().set("iat", static_cast<Poco::Int64>(kNow / 1000 + 3600)); });
+  CHECK_THROWS_WITH(auth.authenticate(futureIat, kNow), "token: issued in the future (iat)");
+  const std::string futureNbf =
+      tokenWith([](Poco::JWT::Token& t) { t.payload().set("nbf", static_cast<Poco::Int64>(kNow / 1000 + 3600)); });
+  CHECK_THROWS_WITH(auth.authenticate(futureNbf, kNow), "token: not valid yet (nbf)");
+  // Within the allowed skew between servers (60 s) both are accepted.
+  const std::string slightlyAhead = tokenWith([](Poco::JWT::Token& t) {
+    t.payload().set("iat", static_cast<Poco::Int64>(kNow / 1000 + 30));
+    t.payload().set("nbf", static_cast<Poco::Int64>(kNow / 1000 + 30));
+  });
+  CHECK_NOTHROW(auth.authenticate(slightlyAhead, kNow));
+  const std::string noIat = tokenWith([](Poco::JWT::Token& t) { t.payload().remove("iat"); });
+  CHECK_THROWS_WITH(auth.authenticate(noIat, kNow), "token: malformed");
+}
+
+TEST_CASE("login throttle: successful sign-ins from one address never lock it", "[auth][throttle]") {
+  test::TempDir dir;
+  server::Database db(dir.file("auth.db"));
+  AuthService auth(db, throttleSettings());
+  auth.upsertAccount("anna", "pw", nurse());
+  // A ward behind one address signs in many times a shift.
+  for (int i = 0; i < 30; ++i) CHECK_NOTHROW(auth.login(credentials("anna", "pw"), kNow + i, "192.0.2.20"));
+  // Its failures still count: 8 wrong guesses lock it.
+  for (int i = 0; i < 8; ++i) {
+    CHECK_THROWS_AS(auth.login(credentials("guess-" + std::to_string(i), "x"), kNow + 100, "192.0.2.20"), Unauthorized);
+  }
+  CHECK_THROWS_AS(auth.login(credentials("anna", "pw"), kNow + 200, "192.0.2.20"), TooManyAttempts);
 }
