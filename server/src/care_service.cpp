@@ -549,6 +549,10 @@ domain::Visit CareService::scheduleVisit(const api::Principal& caller, const std
                                          const domain::Visit& visit, std::int64_t nowMs) {
   require(caller, Action::ScheduleVisit, patientId, nowMs, "schedule visit");
   const std::string start = normalisedTime("scheduled_start", visit.scheduled_start());
+  if (*sync::parseRfc3339(start) < nowMs) {
+    throw BadRequest("scheduled_start: " + start + " is in the past (now " + sync::formatRfc3339(nowMs) +
+                     "); a visit is scheduled for a time to come");
+  }
   requireId("nurse_id", visit.nurse_id());
   const auto nurse = m_domain.practitioner(visit.nurse_id());
   if (!nurse || nurse->role() != domain::NURSE) throw BadRequest("nurse_id: no nurse " + visit.nurse_id());
@@ -560,6 +564,11 @@ domain::Visit CareService::scheduleVisit(const api::Principal& caller, const std
   }
   const std::string id = visit.id().empty() ? newId("visit") : visit.id();
   requireId("id", id);
+  // Scheduling makes a new visit; an existing one (perhaps done) is changed
+  // only through its update, which keeps a done visit as it is.
+  if (m_log.field({patientId, "visit", id, "status"})) {
+    throw BadRequest("id: visit " + id + " of " + patientId + " already exists; update it instead");
+  }
   std::vector<SyncService::FieldChange> writes = {
       {"visit", id, "scheduled_start", start},
       {"visit", id, "nurse_id", visit.nurse_id()},

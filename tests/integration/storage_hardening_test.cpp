@@ -219,3 +219,23 @@ TEST_CASE("invalid UTF-8 in a JSON or protobuf body is refused, and every audit 
   const std::string patient = test::login(server.port(), "patient-01");
   CHECK(test::call(server.port(), "GET", "/api/v1/patients/patient-01/access-log", patient).status == 200);
 }
+
+TEST_CASE("a new visit is scheduled for a time to come, and never over an existing visit") {
+  test::TempDir dir;
+  test::ServerProcess server(dir.file("server.db"), test::demoServerArgs());
+  const std::string lena = test::login(server.port(), "coordinator-lena");
+  auto answer = test::call(server.port(), "POST", "/api/v1/patients/patient-01/visits", lena,
+                           R"({"nurseId": "nurse-karin", "scheduledStart": "2020-01-15T08:00:00Z"})");
+  CHECK(answer.status == 400);
+  CHECK_THAT(answer.error(), Catch::StartsWith("scheduled_start: 2020-01-15T08:00:00.000Z is in the past"));
+  // The demo's first visit of patient-01 exists: scheduling its id again
+  // would set it back to PLANNED.
+  answer =
+      test::call(server.port(), "POST", "/api/v1/patients/patient-01/visits", lena,
+                 R"({"id": "patient-01-visit-1", "nurseId": "nurse-karin", "scheduledStart": "2030-01-15T08:00:00Z"})");
+  CHECK(answer.status == 400);
+  CHECK(answer.error() == "id: visit patient-01-visit-1 of patient-01 already exists; update it instead");
+  answer = test::call(server.port(), "POST", "/api/v1/patients/patient-01/visits", lena,
+                      R"({"id": "new-visit", "nurseId": "nurse-karin", "scheduledStart": "2030-01-15T08:00:00Z"})");
+  CHECK(answer.status == 200);
+}
