@@ -117,7 +117,13 @@ ServerWorld::ServerWorld() {
   const Template& t = theTemplate();
   const fs::path work = t.dir / "work.db";
   for (const char* suffix : {"", "-wal", "-shm", "-journal"}) fs::remove(work.string() + suffix);
-  fs::copy_file(t.file, work);
+  // libFuzzer's timeout alarm can interrupt the copy (sendfile): try again.
+  for (int attempt = 1;; ++attempt) {
+    std::error_code error;
+    if (fs::copy_file(t.file, work, fs::copy_options::overwrite_existing, error)) break;
+    if (error != std::errc::interrupted || attempt == 10)
+      throw fs::filesystem_error("copy template", t.file, work, error);
+  }
   m_database = std::make_unique<server::Database>(work.string());
   m_log = std::make_unique<server::OperationLog>(*m_database);
   m_sync = std::make_unique<server::SyncService>(*m_log, "server-fuzz");
