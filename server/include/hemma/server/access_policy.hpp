@@ -32,20 +32,20 @@
 namespace hemma::server {
 
 enum class Action {
-  ReadRecord,       // patient, plan, team, visits, timeline
-  WriteRecord,      // demographics, access notes (tablets and the web)
-  EditPlan,         // goals, activities, responsibility, status
+  ReadRecord,   // patient, plan, team, visits, timeline
+  WriteRecord,  // demographics, access notes (tablets and the web)
+  EditPlan,     // goals, activities, responsibility, status
   ScheduleVisit,
   ManageCareTeam,
-  ManageConsent,    // consents and blocks
+  ManageConsent,  // consents and blocks
   ProposeChange,
-  DecideProposal,   // sign or reject
+  DecideProposal,  // sign or reject
   ResolveConflict,
-  ReadAccessLog,    // the patient's list of who read the record
-  SyncPatient,      // a tablet pushing or pulling this patient's operations
-  SendMessage,      // a message about the patient, between nurses and physicians
-  SetLanguage,      // the patient's preferred language
-  ReadSchedule,     // the patient's visits on the schedule and the board
+  ReadAccessLog,  // the patient's list of who read the record
+  SyncPatient,    // a tablet pushing or pulling this patient's operations
+  SendMessage,    // a message about the patient, between nurses and physicians
+  SetLanguage,    // the patient's preferred language
+  ReadSchedule,   // the patient's visits on the schedule and the board
 };
 
 const char* actionName(Action action);
