@@ -2,8 +2,6 @@
 // device API, copies the answer out and turns every exception into a status
 // and an error struct. No rule lives here; no exception leaves this file.
 
-#include "hemma/hemma.h"
-
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
@@ -15,6 +13,7 @@
 #include <string_view>
 #include <vector>
 
+#include "hemma/hemma.h"
 #include "hemma/mobile/clock.hpp"
 #include "hemma/mobile/device.hpp"
 #include "hemma/mobile/http_transport.hpp"

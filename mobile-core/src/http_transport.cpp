@@ -31,7 +31,8 @@ std::string errorMessage(int status, const std::string& body) {
 
 ServerAddress ServerAddress::parse(const std::string& url) {
   const std::string scheme = "http://";
-  if (url.rfind(scheme, 0) != 0) throw std::invalid_argument("server URL: must start with http:// (got \"" + url + "\")");
+  if (url.rfind(scheme, 0) != 0)
+    throw std::invalid_argument("server URL: must start with http:// (got \"" + url + "\")");
   std::string rest = url.substr(scheme.size());
   if (const auto slash = rest.find('/'); slash != std::string::npos) rest.resize(slash);
   const auto colon = rest.rfind(':');
@@ -94,7 +95,8 @@ std::string HttpTransport::request(const char* method, const std::string& path, 
                              });
       c.run(m_timeout, "resolve");
       if (ec) throw TransportError("cannot resolve " + m_address.host + ": " + ec.message());
-      asio::async_connect(c.socket, endpoints, [&](const asio::error_code& e, const asio::ip::tcp::endpoint&) { ec = e; });
+      asio::async_connect(c.socket, endpoints,
+                          [&](const asio::error_code& e, const asio::ip::tcp::endpoint&) { ec = e; });
       c.run(m_timeout, "connect");
       if (ec) {
         c.socket.close();
@@ -104,7 +106,8 @@ std::string HttpTransport::request(const char* method, const std::string& path, 
       c.open = true;
     }
 
-    const std::string head = std::string(method) + " " + path + " HTTP/1.1\r\nHost: " + m_address.host + ":" + m_address.port +
+    const std::string head = std::string(method) + " " + path + " HTTP/1.1\r\nHost: " + m_address.host + ":" +
+                             m_address.port +
                              "\r\nContent-Type: application/x-protobuf\r\nAccept: application/x-protobuf" +
                              (token.empty() ? std::string() : "\r\nAuthorization: Bearer " + token) +
                              "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n";

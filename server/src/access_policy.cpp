@@ -84,20 +84,34 @@ bool roleMay(Role role, Action action) {
 
 const char* actionName(Action action) {
   switch (action) {
-    case Action::ReadRecord: return "record.read";
-    case Action::WriteRecord: return "record.write";
-    case Action::EditPlan: return "plan.edit";
-    case Action::ScheduleVisit: return "visit.schedule";
-    case Action::ManageCareTeam: return "care_team.manage";
-    case Action::ManageConsent: return "consent.manage";
-    case Action::ProposeChange: return "proposal.create";
-    case Action::DecideProposal: return "proposal.decide";
-    case Action::ResolveConflict: return "conflict.resolve";
-    case Action::ReadAccessLog: return "access_log.read";
-    case Action::SyncPatient: return "sync";
-    case Action::SendMessage: return "message.send";
-    case Action::SetLanguage: return "language.set";
-    case Action::ReadSchedule: return "schedule.read";
+    case Action::ReadRecord:
+      return "record.read";
+    case Action::WriteRecord:
+      return "record.write";
+    case Action::EditPlan:
+      return "plan.edit";
+    case Action::ScheduleVisit:
+      return "visit.schedule";
+    case Action::ManageCareTeam:
+      return "care_team.manage";
+    case Action::ManageConsent:
+      return "consent.manage";
+    case Action::ProposeChange:
+      return "proposal.create";
+    case Action::DecideProposal:
+      return "proposal.decide";
+    case Action::ResolveConflict:
+      return "conflict.resolve";
+    case Action::ReadAccessLog:
+      return "access_log.read";
+    case Action::SyncPatient:
+      return "sync";
+    case Action::SendMessage:
+      return "message.send";
+    case Action::SetLanguage:
+      return "language.set";
+    case Action::ReadSchedule:
+      return "schedule.read";
   }
   return "unknown";
 }

@@ -32,10 +32,10 @@ constexpr std::array kPractitioners{
     DemoPractitioner{"admin-ada", "Ada Strand", kNorrby, "unit-norrby-north", domain::ADMINISTRATOR},
 };
 
-constexpr std::array kFirstNames{"Astrid", "Bertil", "Cecilia", "Dagny", "Einar", "Frida", "Gunnar", "Hilma",
-                                 "Ingvar", "Jenny", "Kalle", "Linnea", "Magnus", "Nora", "Oskar", "Pia",
-                                 "Ragnar", "Signe", "Tore", "Ulla", "Viktor", "Wilma", "Yngve", "Åsa",
-                                 "Aino", "Eero", "Helmi", "Lauri", "Saara", "Veikko"};
+constexpr std::array kFirstNames{"Astrid", "Bertil", "Cecilia", "Dagny",  "Einar",  "Frida", "Gunnar", "Hilma",
+                                 "Ingvar", "Jenny",  "Kalle",   "Linnea", "Magnus", "Nora",  "Oskar",  "Pia",
+                                 "Ragnar", "Signe",  "Tore",    "Ulla",   "Viktor", "Wilma", "Yngve",  "Åsa",
+                                 "Aino",   "Eero",   "Helmi",   "Lauri",  "Saara",  "Veikko"};
 constexpr std::array kLastNames{"Lindqvist", "Nyström", "Dahl", "Forsberg", "Hedlund", "Isaksson"};
 constexpr std::array kStreets{"Björkvägen", "Storgatan", "Skolgatan", "Kyrkvägen", "Ängsvägen", "Sjövägen"};
 
@@ -101,9 +101,9 @@ std::size_t loadDemoData(DomainStore& domain, AuthService& auth, SyncService& sy
   domain.upsertOrganisation(organisation(kNorrby, "Norrby kommun", domain::Organisation::MUNICIPALITY,
                                          {{"unit-norrby-north", "Hemtjänst och hemsjukvård Norr"},
                                           {"unit-norrby-south", "Hemtjänst och hemsjukvård Syd"}}));
-  domain.upsertOrganisation(organisation(kSoder, "Region Söder", domain::Organisation::REGION,
-                                         {{"unit-soder-physicians", "Hemsjukvårdsläkare"},
-                                          {"unit-soder-palliative", "Palliativt team"}}));
+  domain.upsertOrganisation(
+      organisation(kSoder, "Region Söder", domain::Organisation::REGION,
+                   {{"unit-soder-physicians", "Hemsjukvårdsläkare"}, {"unit-soder-palliative", "Palliativt team"}}));
   for (const auto& p : kPractitioners) {
     domain::Practitioner practitioner;
     practitioner.set_id(p.id);
@@ -129,9 +129,9 @@ std::size_t loadDemoData(DomainStore& domain, AuthService& auth, SyncService& sy
     const char* home = regional ? kSoder : kNorrby;
     const std::string name = std::string(kFirstNames[n - 1]) + " " + kLastNames[n % kLastNames.size()];
     const std::string author = regional ? "coordinator-rolf" : "coordinator-lena";
-    domain.upsertPatient({id, "19" + twoDigits(20 + n) + "0" + std::to_string(n % 9 + 1) + "12-" +
-                                  std::to_string(1000 + n * 37),
-                          home, n == 3});
+    domain.upsertPatient(
+        {id, "19" + twoDigits(20 + n) + "0" + std::to_string(n % 9 + 1) + "12-" + std::to_string(1000 + n * 37), home,
+         n == 3});
     api::Principal patientLogin;
     patientLogin.set_user_id(id);
     patientLogin.set_name(name);
@@ -141,10 +141,11 @@ std::size_t loadDemoData(DomainStore& domain, AuthService& auth, SyncService& sy
     auto write = [&](const std::string& type, const std::string& entity, const std::string& field,
                      const std::string& value) { sync.writeField(author, id, type, entity, field, value, nowMs); };
     write("patient", id, "name", name);
-    write("patient", id, "address", std::string(kStreets[n % kStreets.size()]) + " " + std::to_string(n * 3) +
-                                        (regional ? ", Söderby" : ", Norrby"));
-    write("patient", id, "access_notes", n % 2 ? "Key box by the door, code 4" + twoDigits(n) + "1"
-                                               : "Ring twice; the patient opens herself");
+    write("patient", id, "address",
+          std::string(kStreets[n % kStreets.size()]) + " " + std::to_string(n * 3) +
+              (regional ? ", Söderby" : ", Norrby"));
+    write("patient", id, "access_notes",
+          n % 2 ? "Key box by the door, code 4" + twoDigits(n) + "1" : "Ring twice; the patient opens herself");
     write("patient", id, "preferred_language", regional ? "fi" : (n % 5 == 0 ? "en" : "sv"));
 
     // The care team and consents.
@@ -225,7 +226,8 @@ std::size_t loadDemoData(DomainStore& domain, AuthService& auth, SyncService& sy
       // Einar's NEWS2 rises over five days, to medium this morning.
       const DemoVitals rising[] = {kSteady, kPulse92, kBreathing, kFever, kMedium};
       for (int day = 0; day < 5; ++day) {
-        vitals(day + 1, day == 4 ? std::min<std::int64_t>(morning, nowMs - 3600 * 1000) : morning - (4 - day) * kDay, rising[day]);
+        vitals(day + 1, day == 4 ? std::min<std::int64_t>(morning, nowMs - 3600 * 1000) : morning - (4 - day) * kDay,
+               rising[day]);
       }
     } else {
       for (int day = 0; day < 3; ++day) {
@@ -258,8 +260,7 @@ std::size_t loadDemoData(DomainStore& domain, AuthService& auth, SyncService& sy
         outcome.set_author_id(nurse);
         outcome.set_outcome(domain::TaskOutcome::DONE);
         outcome.set_recorded_at(sync::formatRfc3339(startMs + 15LL * 60 * 1000));
-        sync.appendEntry("task_outcome", outcome.id(), nurse, id, std::move(entry), nowMs,
-                         startMs + 15LL * 60 * 1000);
+        sync.appendEntry("task_outcome", outcome.id(), nurse, id, std::move(entry), nowMs, startMs + 15LL * 60 * 1000);
       }
     }
     ++added;

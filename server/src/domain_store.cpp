@@ -166,8 +166,8 @@ bool DomainStore::inCareTeam(const std::string& patientId, const std::string& pr
   Poco::Data::Session s = m_db.session();
   int count = 0;
   std::string patient = patientId, practitioner = practitionerId;
-  s << "SELECT count(*) FROM care_team_members WHERE patient_id = ? AND practitioner_id = ?", into(count),
-      use(patient), use(practitioner), now;
+  s << "SELECT count(*) FROM care_team_members WHERE patient_id = ? AND practitioner_id = ?", into(count), use(patient),
+      use(practitioner), now;
   return count > 0;
 }
 

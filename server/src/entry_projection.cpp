@@ -44,8 +44,8 @@ void insertAlert(Poco::Data::Session& s, std::uint64_t seq, const sync::Operatio
   Poco::Int64 key = static_cast<Poco::Int64>(seq);
   std::string patient = op.patient_id(), author = op.author_id();
   auto body = toBlob(alert);
-  s << "INSERT INTO alerts(seq, patient_id, author_id, body) VALUES(?, ?, ?, ?) ON CONFLICT(seq) DO NOTHING",
-      use(key), use(patient), use(author), use(body), now;
+  s << "INSERT INTO alerts(seq, patient_id, author_id, body) VALUES(?, ?, ?, ?) ON CONFLICT(seq) DO NOTHING", use(key),
+      use(patient), use(author), use(body), now;
 }
 
 void projectProposal(Poco::Data::Session& s, const domain::ProposedChange& change) {

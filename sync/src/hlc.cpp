@@ -6,9 +6,7 @@
 
 namespace hemma::sync {
 
-std::string formatHlc(Hlc hlc) {
-  return formatRfc3339(hlcMillis(hlc)) + "+" + std::to_string(hlcCounter(hlc));
-}
+std::string formatHlc(Hlc hlc) { return formatRfc3339(hlcMillis(hlc)) + "+" + std::to_string(hlcCounter(hlc)); }
 
 Hlc HybridClock::now(std::int64_t physicalMs) {
   const Hlc physical = makeHlc(std::max<std::int64_t>(physicalMs + m_offsetMs, 0), 0);

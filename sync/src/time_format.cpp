@@ -74,8 +74,7 @@ std::optional<std::int64_t> parseRfc3339(std::string_view text) {
   }
   if (pos != text.size()) return std::nullopt;
 
-  const auto t = sys_days{ymd} + hours{h} + minutes{mi} + seconds{s} + milliseconds{millis} -
-                 minutes{offsetMinutes};
+  const auto t = sys_days{ymd} + hours{h} + minutes{mi} + seconds{s} + milliseconds{millis} - minutes{offsetMinutes};
   return duration_cast<milliseconds>(t.time_since_epoch()).count();
 }
 

@@ -47,12 +47,12 @@ struct Caller {
 };
 
 const std::vector<Caller> kCallers = {
-    {"nurse-karin", Kind::Nurse, "org-norrby"},               // in the team of patient-01
-    {"nurse-maria", Kind::Nurse, "org-soder"},                // in neither team
-    {"physician-sara", Kind::Physician, "org-soder"},         // in both teams; patient-02 has no consent for soder
-    {"physician-johan", Kind::Physician, "org-soder"},        // in neither team
-    {"coordinator-lena", Kind::Coordinator, "org-norrby"},    // the patients' home organisation
-    {"coordinator-rolf", Kind::Coordinator, "org-soder"},     // the other organisation
+    {"nurse-karin", Kind::Nurse, "org-norrby"},             // in the team of patient-01
+    {"nurse-maria", Kind::Nurse, "org-soder"},              // in neither team
+    {"physician-sara", Kind::Physician, "org-soder"},       // in both teams; patient-02 has no consent for soder
+    {"physician-johan", Kind::Physician, "org-soder"},      // in neither team
+    {"coordinator-lena", Kind::Coordinator, "org-norrby"},  // the patients' home organisation
+    {"coordinator-rolf", Kind::Coordinator, "org-soder"},   // the other organisation
     {"admin-ada", Kind::Administrator, "org-norrby"},
     {"patient-01", Kind::Patient, ""},
     {"patient-02", Kind::Patient, ""},
@@ -71,19 +71,19 @@ const std::map<std::string, std::set<std::string>> kConsentFor = {
 
 // What an endpoint needs of its caller.
 enum class Need {
-  Read,             // the record, timeline, team, consents, blocks, visits, proposals, conflicts
-  WriteRecord,      // demographics and access notes
+  Read,         // the record, timeline, team, consents, blocks, visits, proposals, conflicts
+  WriteRecord,  // demographics and access notes
   EditPlan,
   ScheduleVisit,
   ManageCareTeam,
-  ManageConsent,    // consents and blocks
+  ManageConsent,  // consents and blocks
   Propose,
-  Decide,           // sign or reject a proposal
+  Decide,  // sign or reject a proposal
   ResolveConflict,
   ReadAccessLog,
-  ReviewAudit,      // the organisation's audit log
-  SendMessage,      // a message about the patient
-  SetLanguage,      // the patient's preferred language
+  ReviewAudit,  // the organisation's audit log
+  SendMessage,  // a message about the patient
+  SetLanguage,  // the patient's preferred language
 };
 
 // The roles a practitioner needs for each kind of call: coordinators build
@@ -141,19 +141,32 @@ bool expectAllowed(const Caller& caller, Need need, const std::string& patient) 
 // The audit log's name for each kind of call.
 std::string auditAction(Need need) {
   switch (need) {
-    case Need::Read: return "record.read";
-    case Need::WriteRecord: return "record.write";
-    case Need::EditPlan: return "plan.edit";
-    case Need::ScheduleVisit: return "visit.schedule";
-    case Need::ManageCareTeam: return "care_team.manage";
-    case Need::ManageConsent: return "consent.manage";
-    case Need::Propose: return "proposal.create";
-    case Need::Decide: return "proposal.decide";
-    case Need::ResolveConflict: return "conflict.resolve";
-    case Need::ReadAccessLog: return "access_log.read";
-    case Need::ReviewAudit: return "audit.read";
-    case Need::SendMessage: return "message.send";
-    case Need::SetLanguage: return "language.set";
+    case Need::Read:
+      return "record.read";
+    case Need::WriteRecord:
+      return "record.write";
+    case Need::EditPlan:
+      return "plan.edit";
+    case Need::ScheduleVisit:
+      return "visit.schedule";
+    case Need::ManageCareTeam:
+      return "care_team.manage";
+    case Need::ManageConsent:
+      return "consent.manage";
+    case Need::Propose:
+      return "proposal.create";
+    case Need::Decide:
+      return "proposal.decide";
+    case Need::ResolveConflict:
+      return "conflict.resolve";
+    case Need::ReadAccessLog:
+      return "access_log.read";
+    case Need::ReviewAudit:
+      return "audit.read";
+    case Need::SendMessage:
+      return "message.send";
+    case Need::SetLanguage:
+      return "language.set";
   }
   return "?";
 }
@@ -309,17 +322,30 @@ struct Endpoint {
 std::vector<Endpoint> patientEndpoints() {
   const auto p = [](const std::string& patient) { return "/api/v1/patients/" + patient; };
   return {
-      {"GET", "/api/v1/patients/{}", Need::Read, [=](World&, const std::string& id) { return Request{p(id), ""}; }},
+      {"GET", "/api/v1/patients/{}", Need::Read,
+       [=](World&, const std::string& id) {
+         return Request{p(id), ""};
+       }},
       {"PUT", "/api/v1/patients/{}", Need::WriteRecord,
-       [=](World&, const std::string& id) { return Request{p(id), R"({"preferredLanguage": "sv"})"}; }},
+       [=](World&, const std::string& id) {
+         return Request{p(id), R"({"preferredLanguage": "sv"})"};
+       }},
       {"GET", "/api/v1/patients/{}/timeline", Need::Read,
-       [=](World&, const std::string& id) { return Request{p(id) + "/timeline", ""}; }},
+       [=](World&, const std::string& id) {
+         return Request{p(id) + "/timeline", ""};
+       }},
       {"PUT", "/api/v1/patients/{}/plan", Need::EditPlan,
-       [=](World&, const std::string& id) { return Request{p(id) + "/plan", R"({"status": "ACTIVE"})"}; }},
+       [=](World&, const std::string& id) {
+         return Request{p(id) + "/plan", R"({"status": "ACTIVE"})"};
+       }},
       {"GET", "/api/v1/patients/{}/care-team", Need::Read,
-       [=](World&, const std::string& id) { return Request{p(id) + "/care-team", ""}; }},
+       [=](World&, const std::string& id) {
+         return Request{p(id) + "/care-team", ""};
+       }},
       {"POST", "/api/v1/patients/{}/care-team", Need::ManageCareTeam,
-       [=](World&, const std::string& id) { return Request{p(id) + "/care-team", World::olleMembership(id)}; }},
+       [=](World&, const std::string& id) {
+         return Request{p(id) + "/care-team", World::olleMembership(id)};
+       }},
       {"DELETE", "/api/v1/patients/{}/care-team/{}", Need::ManageCareTeam,
        [=](World& w, const std::string& id) {
          w.ensureOlleInTeam(id);
@@ -327,44 +353,75 @@ std::vector<Endpoint> patientEndpoints() {
        },
        [](World& w, const std::string& id, int) { w.ensureOlleInTeam(id); }},
       {"GET", "/api/v1/patients/{}/consents", Need::Read,
-       [=](World&, const std::string& id) { return Request{p(id) + "/consents", ""}; }},
+       [=](World&, const std::string& id) {
+         return Request{p(id) + "/consents", ""};
+       }},
       {"POST", "/api/v1/patients/{}/consents", Need::ManageConsent,
-       [=](World&, const std::string& id) { return Request{p(id) + "/consents", R"({"organisationId": "org-norrby"})"}; }},
+       [=](World&, const std::string& id) {
+         return Request{p(id) + "/consents", R"({"organisationId": "org-norrby"})"};
+       }},
       {"POST", "/api/v1/consents/{}/withdraw", Need::ManageConsent,
-       [](World& w, const std::string& id) { return Request{"/api/v1/consents/" + w.newConsent(id) + "/withdraw", ""}; }},
+       [](World& w, const std::string& id) {
+         return Request{"/api/v1/consents/" + w.newConsent(id) + "/withdraw", ""};
+       }},
       {"GET", "/api/v1/patients/{}/blocks", Need::Read,
-       [=](World&, const std::string& id) { return Request{p(id) + "/blocks", ""}; }},
+       [=](World&, const std::string& id) {
+         return Request{p(id) + "/blocks", ""};
+       }},
       {"POST", "/api/v1/patients/{}/blocks", Need::ManageConsent,
-       [=](World&, const std::string& id) { return Request{p(id) + "/blocks", R"({"unitId": "unit-soder-palliative"})"}; }},
+       [=](World&, const std::string& id) {
+         return Request{p(id) + "/blocks", R"({"unitId": "unit-soder-palliative"})"};
+       }},
       {"POST", "/api/v1/blocks/{}/lift", Need::ManageConsent,
-       [](World& w, const std::string& id) { return Request{"/api/v1/blocks/" + w.newBlock(id) + "/lift", ""}; }},
+       [](World& w, const std::string& id) {
+         return Request{"/api/v1/blocks/" + w.newBlock(id) + "/lift", ""};
+       }},
       {"GET", "/api/v1/patients/{}/visits", Need::Read,
-       [=](World&, const std::string& id) { return Request{p(id) + "/visits", ""}; }},
+       [=](World&, const std::string& id) {
+         return Request{p(id) + "/visits", ""};
+       }},
       {"POST", "/api/v1/patients/{}/visits", Need::ScheduleVisit,
        [=](World&, const std::string& id) {
          const std::string nurse = id == "patient-01" ? "nurse-karin" : "nurse-olle";
-         return Request{p(id) + "/visits", R"({"scheduledStart": "2030-01-15T08:00:00Z", "nurseId": ")" + nurse + "\"}"};
+         return Request{p(id) + "/visits",
+                        R"({"scheduledStart": "2030-01-15T08:00:00Z", "nurseId": ")" + nurse + "\"}"};
        }},
       {"PUT", "/api/v1/patients/{}/visits/{}", Need::ScheduleVisit,
-       [=](World&, const std::string& id) { return Request{p(id) + "/visits/" + id + "-visit-2", R"({"status": "PLANNED"})"}; }},
+       [=](World&, const std::string& id) {
+         return Request{p(id) + "/visits/" + id + "-visit-2", R"({"status": "PLANNED"})"};
+       }},
       {"GET", "/api/v1/patients/{}/messages", Need::Read,
-       [=](World&, const std::string& id) { return Request{p(id) + "/messages", ""}; }},
+       [=](World&, const std::string& id) {
+         return Request{p(id) + "/messages", ""};
+       }},
       {"POST", "/api/v1/patients/{}/messages", Need::SendMessage,
-       [=](World&, const std::string& id) { return Request{p(id) + "/messages", R"({"text": "matrix"})"}; }},
+       [=](World&, const std::string& id) {
+         return Request{p(id) + "/messages", R"({"text": "matrix"})"};
+       }},
       {"PUT", "/api/v1/patients/{}/language", Need::SetLanguage,
-       [=](World&, const std::string& id) { return Request{p(id) + "/language", R"({"language": "sv"})"}; }},
+       [=](World&, const std::string& id) {
+         return Request{p(id) + "/language", R"({"language": "sv"})"};
+       }},
       {"GET", "/api/v1/patients/{}/proposals", Need::Read,
-       [=](World&, const std::string& id) { return Request{p(id) + "/proposals", ""}; }},
+       [=](World&, const std::string& id) {
+         return Request{p(id) + "/proposals", ""};
+       }},
       {"POST", "/api/v1/patients/{}/proposals", Need::Propose,
-       [=](World&, const std::string& id) { return Request{p(id) + "/proposals", World::proposalBody(id)}; }},
+       [=](World&, const std::string& id) {
+         return Request{p(id) + "/proposals", World::proposalBody(id)};
+       }},
       {"POST", "/api/v1/proposals/{}/sign", Need::Decide,
-       [](World& w, const std::string& id) { return Request{"/api/v1/proposals/" + w.newProposal(id) + "/sign", ""}; }},
+       [](World& w, const std::string& id) {
+         return Request{"/api/v1/proposals/" + w.newProposal(id) + "/sign", ""};
+       }},
       {"POST", "/api/v1/proposals/{}/reject", Need::Decide,
        [](World& w, const std::string& id) {
          return Request{"/api/v1/proposals/" + w.newProposal(id) + "/reject", R"({"reason": "not indicated"})"};
        }},
       {"GET", "/api/v1/conflicts?patient={}", Need::Read,
-       [](World&, const std::string& id) { return Request{"/api/v1/conflicts?patient=" + id, ""}; }},
+       [](World&, const std::string& id) {
+         return Request{"/api/v1/conflicts?patient=" + id, ""};
+       }},
       {"POST", "/api/v1/conflicts/{}/resolve", Need::ResolveConflict,
        [](World& w, const std::string& id) {
          return Request{"/api/v1/conflicts/" + w.openConflict(id) + "/resolve", R"({"value": "5 mg"})"};
@@ -373,9 +430,13 @@ std::vector<Endpoint> patientEndpoints() {
          if (status == 200) w.conflictResolved(id);
        }},
       {"GET", "/api/v1/patients/{}/access-log", Need::ReadAccessLog,
-       [=](World&, const std::string& id) { return Request{p(id) + "/access-log", ""}; }},
+       [=](World&, const std::string& id) {
+         return Request{p(id) + "/access-log", ""};
+       }},
       {"GET", "/api/v1/audit?patient={}", Need::ReviewAudit,
-       [](World&, const std::string& id) { return Request{"/api/v1/audit?patient=" + id, ""}; }},
+       [](World&, const std::string& id) {
+         return Request{"/api/v1/audit?patient=" + id, ""};
+       }},
   };
 }
 
@@ -408,13 +469,12 @@ TEST_CASE("access-control matrix: every patient endpoint as every role, each att
       for (const auto& caller : kCallers) {
         const Request request = endpoint.prepare(world, patient);
         const std::int64_t before = audit.lastSeq();
-        const HttpAnswer answer = call(world.port(), endpoint.method, request.path, world.token(caller.user),
-                                       request.body);
+        const HttpAnswer answer =
+            call(world.port(), endpoint.method, request.path, world.token(caller.user), request.body);
         const auto entries = audit.since(before);
         const bool expected = expectAllowed(caller, endpoint.need, patient);
         INFO(endpoint.method << " " << endpoint.route << " (" << request.path << ") as " << caller.user << " on "
-                             << patient << ": expected " << (expected ? "200" : "403") << ", got "
-                             << describe(answer));
+                             << patient << ": expected " << (expected ? "200" : "403") << ", got " << describe(answer));
         CHECK(answer.status == (expected ? 200 : 403));
         ++(expected ? allowed : denied);
 
@@ -442,8 +502,7 @@ TEST_CASE("access-control matrix: every patient endpoint as every role, each att
   CHECK(endpoints.size() == 27);
   CHECK(allowed + denied == 27 * 2 * 9);
   CHECK(unauthenticated == 27 * 2);
-  WARN("access matrix: " << allowed << " allowed, " << denied << " denied, " << unauthenticated
-                         << " without a token");
+  WARN("access matrix: " << allowed << " allowed, " << denied << " denied, " << unauthenticated << " without a token");
 
   // The lists follow the same rules: each caller's patient list and proposal
   // queue hold exactly the patients (of these two) the caller may read.
@@ -572,7 +631,8 @@ TEST_CASE("protected identity: the address is shown to the nurse who visits, not
 
   // Writing to the record does not hand the address back either.
   const std::string saraToken = test::login(port, "physician-sara");
-  const HttpAnswer written = call(port, "PUT", "/api/v1/patients/patient-03", saraToken, R"({"preferredLanguage": "sv"})");
+  const HttpAnswer written =
+      call(port, "PUT", "/api/v1/patients/patient-03", saraToken, R"({"preferredLanguage": "sv"})");
   REQUIRE(written.status == 200);
   const auto afterWrite = test::parsed<domain::Patient>(written.body);
   CHECK(afterWrite.address() == hidden);
@@ -670,7 +730,8 @@ TEST_CASE("proposal and sign-off: a nurse proposes, the physician signs, the pla
   const auto rejected = test::parsed<api::PlanChangeProposal>(answer.body);
   CHECK(rejected.status() == api::PlanChangeProposal::REJECTED);
   CHECK(rejected.decision_reason() == "not indicated");
-  const auto plan = test::parsed<api::PatientRecord>(call(port, "GET", "/api/v1/patients/patient-01", karin).body).plan();
+  const auto plan =
+      test::parsed<api::PatientRecord>(call(port, "GET", "/api/v1/patients/patient-01", karin).body).plan();
   for (const auto& activity : plan.activities()) {
     if (activity.id() == "patient-01-act-2") CHECK(activity.frequency() == "twice daily");
   }
@@ -681,8 +742,9 @@ TEST_CASE("proposal and sign-off: a nurse proposes, the physician signs, the pla
                     "proposedValue": "blue"})");
   CHECK(answer.status == 400);
   CHECK_THAT(answer.error(), Catch::StartsWith("field:"));
-  answer = call(port, "POST", "/api/v1/patients/patient-01/proposals", olle,
-                R"({"entityType": "visit", "entityId": "patient-01-visit-1", "field": "status", "proposedValue": "DONE"})");
+  answer =
+      call(port, "POST", "/api/v1/patients/patient-01/proposals", olle,
+           R"({"entityType": "visit", "entityId": "patient-01-visit-1", "field": "status", "proposedValue": "DONE"})");
   CHECK(answer.status == 400);
   CHECK_THAT(answer.error(), Catch::StartsWith("entity_type:"));
   answer = call(port, "POST", "/api/v1/patients/patient-01/proposals", olle,
@@ -808,7 +870,8 @@ TEST_CASE("bad request bodies and unknown ids get a 4xx naming the field or the 
   // A text field over its limit names the field.
   answer = call(port, "POST", "/api/v1/patients/patient-01/proposals", test::login(port, "nurse-karin"),
                 R"({"entityType": "care_plan_activity", "entityId": "patient-01-act-2", "field": "frequency",
-                    "proposedValue": ")" + std::string(70 * 1024, 'x') + "\"}");
+                    "proposedValue": ")" +
+                    std::string(70 * 1024, 'x') + "\"}");
   CHECK(answer.status == 400);
   CHECK(answer.error() == "proposed_value: too long");
   answer = test::callRaw(port, "PUT", "/api/v1/patients/patient-01", "Bearer " + lena, "<patient/>", "text/xml");

@@ -115,8 +115,8 @@ TEST_CASE("malformed requests get a 4xx that names the problem, and the server k
   CHECK(a.status == 400);
   CHECK_THAT(a.body, Catch::Contains("colour"));
 
-  a = send(port, "POST", "/api/v1/sync/push", "{\"protocolVersion\": 7, \"deviceId\": \"tab\"}", "application/json",
-           -1, token);
+  a = send(port, "POST", "/api/v1/sync/push", "{\"protocolVersion\": 7, \"deviceId\": \"tab\"}", "application/json", -1,
+           token);
   CHECK(a.status == 400);
   CHECK_THAT(a.body, Catch::Contains("protocol_version: 7 is not supported"));
 

@@ -40,7 +40,8 @@ std::pair<int, std::string> request(int port, const std::string& method, const s
 
 void webLogin(int port, const std::string& username) {
   g_token.clear();
-  const auto [status, body] = request(port, "POST", "/api/v1/login", R"({"username":")" + username + R"(","password":"demo"})");
+  const auto [status, body] =
+      request(port, "POST", "/api/v1/login", R"({"username":")" + username + R"(","password":"demo"})");
   REQUIRE(status == 200);
   api::LoginResponse login;
   REQUIRE(google::protobuf::util::JsonStringToMessage(body, &login).ok());
@@ -108,18 +109,16 @@ TEST_CASE("concurrent dose edits raise a reviewable conflict; the resolution syn
   CHECK(listConflicts(server.port(), "?patient=patient-04").conflicts_size() == 0);
 
   // Bad resolutions are refused with the reason.
-  CHECK(request(server.port(), "POST", "/api/v1/conflicts/conflict:nope/resolve",
-                R"({"value":"5 mg"})")
-            .first == 404);
-  const auto badBody = request(server.port(), "POST", "/api/v1/conflicts/" + conflict.id() + "/resolve",
-                               R"({"value": 5})");
+  CHECK(request(server.port(), "POST", "/api/v1/conflicts/conflict:nope/resolve", R"({"value":"5 mg"})").first == 404);
+  const auto badBody =
+      request(server.port(), "POST", "/api/v1/conflicts/" + conflict.id() + "/resolve", R"({"value": 5})");
   CHECK(badBody.first == 400);
   CHECK_THAT(badBody.second, Catch::Contains("ResolveConflictRequest"));
   CHECK(request(server.port(), "GET", "/api/v1/conflicts?state=closed").first == 400);
 
   // The physician confirms 2.5 mg.
-  const auto resolved = request(server.port(), "POST", "/api/v1/conflicts/" + conflict.id() + "/resolve",
-                                R"({"value":"2.5 mg"})");
+  const auto resolved =
+      request(server.port(), "POST", "/api/v1/conflicts/" + conflict.id() + "/resolve", R"({"value":"2.5 mg"})");
   REQUIRE(resolved.first == 200);
   CHECK_THAT(resolved.second, Catch::Contains("resolvedByOperationId"));
   CHECK(listConflicts(server.port(), "").conflicts_size() == 0);

@@ -70,7 +70,7 @@ TEST_CASE("a tablet receives neither a blocked unit's entries nor a protected ad
   REQUIRE(karin.sync(karinLink).ok);
   REQUIRE(olle.sync(olleLink).ok);
   REQUIRE(karin.sync(karinLink).ok);
-  CHECK(karin.notes("patient-01").size() == 2);  // her own unit reads its entries
+  CHECK(karin.notes("patient-01").size() == 2);   // her own unit reads its entries
   REQUIRE(olle.notes("patient-01").size() == 1);  // Olle's unit does not
   CHECK(olle.notes("patient-01")[0].text() == "Written in the south unit.");
 
@@ -83,8 +83,8 @@ TEST_CASE("a tablet receives neither a blocked unit's entries nor a protected ad
 
   // And a PUT answer does not leak it either.
   const std::string physician = test::login(server.port(), "physician-sara");
-  const auto put = test::call(server.port(), "PUT", "/api/v1/patients/patient-03", physician,
-                              R"({"preferredLanguage": "sv"})");
+  const auto put =
+      test::call(server.port(), "PUT", "/api/v1/patients/patient-03", physician, R"({"preferredLanguage": "sv"})");
   REQUIRE(put.status == 200);
   CHECK(test::parsed<domain::Patient>(put.body).address() == "(protected identity)");
 }

@@ -3,11 +3,10 @@
 // binary from a script), then synced; the server and a colleague's tablet
 // see every entry with its author and the times the offline tablet showed.
 
-#include <catch2/catch.hpp>
-
 #include <sys/wait.h>
 
 #include <array>
+#include <catch2/catch.hpp>
 #include <cstdio>
 #include <fstream>
 #include <map>
@@ -82,7 +81,8 @@ CommandResult runDevice(const std::string& args) {
   FILE* pipe = popen(command.c_str(), "r");
   REQUIRE(pipe != nullptr);
   std::array<char, 4096> buffer{};
-  while (const std::size_t n = std::fread(buffer.data(), 1, buffer.size(), pipe)) result.output.append(buffer.data(), n);
+  while (const std::size_t n = std::fread(buffer.data(), 1, buffer.size(), pipe))
+    result.output.append(buffer.data(), n);
   const int status = pclose(pipe);
   result.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   return result;
@@ -124,8 +124,8 @@ TEST_CASE("visit workflow: a whole visit done offline reaches the server with th
   CHECK(karin.unlock("nurse-karin", "demo").user_id() == "nurse-karin");
 
   const auto today = karin.visits();
-  const auto visitIt = std::find_if(today.begin(), today.end(),
-                                    [](const auto& v) { return v.visit.id() == "patient-01-visit-1"; });
+  const auto visitIt =
+      std::find_if(today.begin(), today.end(), [](const auto& v) { return v.visit.id() == "patient-01-visit-1"; });
   REQUIRE(visitIt != today.end());
   const auto& planned = *visitIt;
   CHECK(planned.visit.status() == hemma::domain::Visit::PLANNED);
@@ -220,7 +220,8 @@ TEST_CASE("visit workflow: a whole visit done offline reaches the server with th
   CHECK(notGiven.reason() == "Vomited the morning dose");
 
   const auto notes = olle.notes("patient-01");
-  const auto amended = std::find_if(notes.begin(), notes.end(), [&](const auto& n) { return n.id() == amendment.id(); });
+  const auto amended =
+      std::find_if(notes.begin(), notes.end(), [&](const auto& n) { return n.id() == amendment.id(); });
   REQUIRE(amended != notes.end());
   CHECK(amended->amends_note_id() == note.id());
   CHECK(amended->written_at() == amendment.written_at());
@@ -273,8 +274,7 @@ TEST_CASE("visit workflow: a whole visit done offline reaches the server with th
   CHECK(seen == expected);
 
   // The escalation reaches the physician: as an urgent message and an alert.
-  const auto serverMessages =
-      hemma::test::parsed<hemma::api::MessageList>(get("/api/v1/patients/patient-01/messages"));
+  const auto serverMessages = hemma::test::parsed<hemma::api::MessageList>(get("/api/v1/patients/patient-01/messages"));
   bool urgentSeen = false;
   for (const auto& m : serverMessages.messages()) {
     if (m.id() != vitals.escalation->id()) continue;
@@ -341,8 +341,8 @@ TEST_CASE("visit workflow: old entries are summarised on the tablet and fetched 
   CHECK(history.summarised[0].kind == "visit_note");
   CHECK(history.summarised[0].count == 1);
   CHECK(history.summarised[0].oldest == old.written_at());
-  const auto held = std::find_if(history.recent.begin(), history.recent.end(),
-                                 [&](const auto& e) { return e.id == recent.id(); });
+  const auto held =
+      std::find_if(history.recent.begin(), history.recent.end(), [&](const auto& e) { return e.id == recent.id(); });
   CHECK(held != history.recent.end());
   for (const auto& note : karin.notes("patient-01")) CHECK(note.id() != old.id());
 
@@ -376,8 +376,7 @@ TEST_CASE("visit workflow: a tablet clock weeks ahead keeps today's visit after 
 
   // Today is the server's today, not the tablet's.
   const auto today = karin.visits();
-  REQUIRE(std::any_of(today.begin(), today.end(),
-                      [](const auto& v) { return v.visit.id() == "patient-01-visit-1"; }));
+  REQUIRE(std::any_of(today.begin(), today.end(), [](const auto& v) { return v.visit.id() == "patient-01-visit-1"; }));
   karin.startVisit("patient-01-visit-1");
   const auto answer = karin.recordTaskOutcome("patient-01-visit-1", "patient-01-act-1", Outcome::DONE);
   const auto vitals = karin.recordVitalSigns("patient-01-visit-1", escalatingVitals());
@@ -425,7 +424,8 @@ TEST_CASE("visit workflow: hemma-device runs a visit from a script file, offline
            "med patient-03-visit-1 patient-03-med-1 given\n"
            "med patient-03-visit-1 patient-03-med-1 not-given --reason 'Patient asleep'\n"
            "note patient-03 'Short of breath, physician alerted' --visit patient-03-visit-1\n"
-           "propose patient-03 care_plan_activity patient-03-act-2 frequency \"twice daily\" --reason \"NEWS2 rising\"\n"
+           "propose patient-03 care_plan_activity patient-03-act-2 frequency \"twice daily\" --reason \"NEWS2 "
+           "rising\"\n"
            "message patient-03 \"Please call me about the breathing\"\n"
            "end patient-03-visit-1\n"
            "messages patient-03\n";

@@ -110,8 +110,9 @@ TEST_CASE("messages: a nurse writes to the physician, the reply goes back to her
   CHECK(pulled == std::set<std::string>{sent.id(), reply.id()});
 
   // Coordinators do not write clinical messages; bad input names the field.
-  checkDenied(audit, [&] { return call(port, "POST", "/api/v1/patients/patient-01/messages", lena, R"({"text": "hi"})"); },
-              "message.send");
+  checkDenied(
+      audit, [&] { return call(port, "POST", "/api/v1/patients/patient-01/messages", lena, R"({"text": "hi"})"); },
+      "message.send");
   checkBad(call(port, "POST", "/api/v1/patients/patient-01/messages", karin, R"({"text": ""})"), "text");
   checkBad(call(port, "POST", "/api/v1/patients/patient-01/messages", karin, R"({"text": "x", "inReplyTo": "nope"})"),
            "in_reply_to");
@@ -127,7 +128,8 @@ TEST_CASE("messages: a nurse writes to the physician, the reply goes back to her
            "in_reply_to");
 }
 
-TEST_CASE("visits: who is coming, reassigning, rescheduling and cancelling; the schedule and board across organisations") {
+TEST_CASE(
+    "visits: who is coming, reassigning, rescheduling and cancelling; the schedule and board across organisations") {
   test::TempDir dir;
   test::ServerProcess server(dir.file("server.db"), test::demoServerArgs());
   const int port = server.port();
@@ -158,15 +160,16 @@ TEST_CASE("visits: who is coming, reassigning, rescheduling and cancelling; the 
   record = test::parsed<api::PatientRecord>(call(port, "GET", "/api/v1/patients/patient-01", patient).body);
   CHECK(record.visits(1).nurse_name() == "Olle Berg");
 
-  checkDenied(audit,
-              [&] {
-                return call(port, "PUT", "/api/v1/patients/patient-01/visits/patient-01-visit-1", karin,
-                            R"({"status": "CANCELLED"})");
-              },
-              "visit.schedule");
-  checkBad(call(port, "PUT", "/api/v1/patients/patient-01/visits/patient-01-visit-1", lena,
-                R"({"nurseId": "nurse-maria"})"),
-           "nurse_id");
+  checkDenied(
+      audit,
+      [&] {
+        return call(port, "PUT", "/api/v1/patients/patient-01/visits/patient-01-visit-1", karin,
+                    R"({"status": "CANCELLED"})");
+      },
+      "visit.schedule");
+  checkBad(
+      call(port, "PUT", "/api/v1/patients/patient-01/visits/patient-01-visit-1", lena, R"({"nurseId": "nurse-maria"})"),
+      "nurse_id");
   checkBad(call(port, "PUT", "/api/v1/patients/patient-01/visits/patient-01-visit-1", lena,
                 R"({"scheduledStart": "tomorrow"})"),
            "scheduled_start");
@@ -175,8 +178,9 @@ TEST_CASE("visits: who is coming, reassigning, rescheduling and cancelling; the 
   CHECK(answer.status == 404);
 
   // A new visit names its activity; the answer says who is coming.
-  answer = call(port, "POST", "/api/v1/patients/patient-01/visits", lena,
-                R"({"nurseId": "nurse-karin", "scheduledStart": "2030-01-16T10:00:00Z", "activityId": "patient-01-act-2"})");
+  answer =
+      call(port, "POST", "/api/v1/patients/patient-01/visits", lena,
+           R"({"nurseId": "nurse-karin", "scheduledStart": "2030-01-16T10:00:00Z", "activityId": "patient-01-act-2"})");
   requireOk(answer);
   visit = test::parsed<domain::Visit>(answer.body);
   CHECK(visit.activity_id() == "patient-01-act-2");
@@ -201,7 +205,7 @@ TEST_CASE("visits: who is coming, reassigning, rescheduling and cancelling; the 
   REQUIRE(done);
   CHECK(done->visit().status() == domain::Visit::DONE);
   CHECK(done->tasks_done() == 2);
-  CHECK(done->tasks_total() == 2);  // complete
+  CHECK(done->tasks_total() == 2);                                  // complete
   CHECK_FALSE(findVisit(schedule.visits(), "patient-25-visit-1"));  // the region's own patient
   CHECK_FALSE(findVisit(schedule.visits(), "patient-01-visit-2"));  // not today
 
@@ -212,7 +216,8 @@ TEST_CASE("visits: who is coming, reassigning, rescheduling and cancelling; the 
   CHECK(findVisit(schedule.visits(), "patient-01-visit-1"));
   CHECK_FALSE(findVisit(schedule.visits(), "patient-02-visit-1"));
   // A period by dates includes the last day.
-  schedule = test::parsed<api::Schedule>(call(port, "GET", "/api/v1/schedule?from=2030-01-15&to=2030-01-15", lena).body);
+  schedule =
+      test::parsed<api::Schedule>(call(port, "GET", "/api/v1/schedule?from=2030-01-15&to=2030-01-15", lena).body);
   REQUIRE(schedule.visits_size() == 1);
   CHECK(schedule.visits(0).visit().id() == "patient-01-visit-2");
   CHECK(schedule.from() == "2030-01-15T00:00:00.000Z");
@@ -221,8 +226,8 @@ TEST_CASE("visits: who is coming, reassigning, rescheduling and cancelling; the 
   checkBad(call(port, "GET", "/api/v1/schedule?from=yesterday", lena), "from");
   checkBad(call(port, "GET", "/api/v1/schedule?from=2030-01-15&to=2030-01-14", lena), "to");
   checkBad(call(port, "GET", "/api/v1/schedule?from=2030-02-30", lena), "from");
-  checkDenied(audit, [&] { return call(port, "GET", "/api/v1/schedule", test::login(port, "admin-ada")); },
-              "schedule.read");
+  checkDenied(
+      audit, [&] { return call(port, "GET", "/api/v1/schedule", test::login(port, "admin-ada")); }, "schedule.read");
 
   // The board: done versus remaining per organisation, today.
   auto board = test::parsed<api::Board>(call(port, "GET", "/api/v1/board", rolf).body);
@@ -230,20 +235,21 @@ TEST_CASE("visits: who is coming, reassigning, rescheduling and cancelling; the 
   std::map<std::string, api::BoardColumn> columns;
   for (const auto& column : board.organisations()) columns[column.organisation_id()] = column;
   CHECK(columns["org-soder"].organisation_name() == "Region Söder");
-  CHECK(columns["org-soder"].done() == 1);       // patient-25's first visit
-  CHECK(columns["org-soder"].remaining() == 5);  // patients 26-30
-  CHECK(columns["org-norrby"].done() == 2);      // patients 04 and 06
+  CHECK(columns["org-soder"].done() == 1);         // patient-25's first visit
+  CHECK(columns["org-soder"].remaining() == 5);    // patients 26-30
+  CHECK(columns["org-norrby"].done() == 2);        // patients 04 and 06
   CHECK(columns["org-norrby"].remaining() == 21);  // 01-24 but 02, 04, 06
   CHECK(columns["org-norrby"].visits_size() == 23);
   // A cancelled visit is no longer remaining.
-  requireOk(call(port, "PUT", "/api/v1/patients/patient-01/visits/patient-01-visit-1", lena,
-                 R"({"status": "CANCELLED"})"));
+  requireOk(
+      call(port, "PUT", "/api/v1/patients/patient-01/visits/patient-01-visit-1", lena, R"({"status": "CANCELLED"})"));
   board = test::parsed<api::Board>(call(port, "GET", "/api/v1/board?date=" + board.date(), rolf).body);
   for (const auto& column : board.organisations()) {
     if (column.organisation_id() == "org-norrby") CHECK(column.remaining() == 20);
   }
   checkBad(call(port, "GET", "/api/v1/board?date=22/11", lena), "date");
-  checkDenied(audit, [&] { return call(port, "GET", "/api/v1/board", patient); }, "schedule.read");
+  checkDenied(
+      audit, [&] { return call(port, "GET", "/api/v1/board", patient); }, "schedule.read");
 }
 
 TEST_CASE("access-log review: a random sample of the organisation's entries, and an append-only record of the check") {
@@ -294,22 +300,26 @@ TEST_CASE("access-log review: a random sample of the organisation's entries, and
   checkBad(call(port, "POST", "/api/v1/audit/reviews", lena, R"({"entrySeqs": [], "finding": "ok"})"), "entry_seqs");
   checkBad(call(port, "POST", "/api/v1/audit/reviews", lena, R"({"entrySeqs": [)" + first + R"(], "finding": "fine"})"),
            "finding");
-  checkBad(call(port, "POST", "/api/v1/audit/reviews", lena, R"({"entrySeqs": [)" + first + R"(], "finding": "concern"})"),
-           "note");
+  checkBad(
+      call(port, "POST", "/api/v1/audit/reviews", lena, R"({"entrySeqs": [)" + first + R"(], "finding": "concern"})"),
+      "note");
   // Rolf may not sign off on the municipality's entries.
   checkBad(call(port, "POST", "/api/v1/audit/reviews", rolf, R"({"entrySeqs": [)" + first + R"(], "finding": "ok"})"),
            "entry_seqs");
   checkBad(call(port, "GET", "/api/v1/audit/sample?size=0", lena), "size");
   checkBad(call(port, "GET", "/api/v1/audit/sample?size=101", lena), "size");
-  checkDenied(audit, [&] { return call(port, "GET", "/api/v1/audit/sample", karin); }, "audit.sample");
-  checkDenied(audit,
-              [&] {
-                return call(port, "POST", "/api/v1/audit/reviews", karin,
-                            R"({"entrySeqs": [)" + first + R"(], "finding": "ok"})");
-              },
-              "audit.review");
-  checkDenied(audit, [&] { return call(port, "GET", "/api/v1/audit/reviews", test::login(port, "patient-01")); },
-              "audit.reviews.read");
+  checkDenied(
+      audit, [&] { return call(port, "GET", "/api/v1/audit/sample", karin); }, "audit.sample");
+  checkDenied(
+      audit,
+      [&] {
+        return call(port, "POST", "/api/v1/audit/reviews", karin,
+                    R"({"entrySeqs": [)" + first + R"(], "finding": "ok"})");
+      },
+      "audit.review");
+  checkDenied(
+      audit, [&] { return call(port, "GET", "/api/v1/audit/reviews", test::login(port, "patient-01")); },
+      "audit.reviews.read");
 
   // The database itself refuses to change or delete a review.
   sqlite3* db = nullptr;
@@ -342,9 +352,9 @@ TEST_CASE("the patient's own view: language that persists, and consent given and
   CHECK(record.patient().preferred_language() == "fi");
   checkBad(call(port, "PUT", "/api/v1/patients/patient-01/language", astrid, R"({"language": "de"})"), "language");
   checkBad(call(port, "PUT", "/api/v1/patients/patient-01/language", astrid, R"({"language": ""})"), "language");
-  checkDenied(audit,
-              [&] { return call(port, "PUT", "/api/v1/patients/patient-01/language", bertil, R"({"language": "en"})"); },
-              "language.set");
+  checkDenied(
+      audit, [&] { return call(port, "PUT", "/api/v1/patients/patient-01/language", bertil, R"({"language": "en"})"); },
+      "language.set");
 
   // Consent: Bertil shares with the region, then withdraws it again.
   const std::string sara = test::login(port, "physician-sara");
@@ -360,8 +370,9 @@ TEST_CASE("the patient's own view: language that persists, and consent given and
   bool listed = false;
   for (const auto& c : consents.consents()) listed = listed || c.id() == consent.id();
   CHECK(listed);
-  checkDenied(audit, [&] { return call(port, "POST", "/api/v1/consents/" + consent.id() + "/withdraw", astrid); },
-              "consent.manage");
+  checkDenied(
+      audit, [&] { return call(port, "POST", "/api/v1/consents/" + consent.id() + "/withdraw", astrid); },
+      "consent.manage");
   answer = call(port, "POST", "/api/v1/consents/" + consent.id() + "/withdraw", bertil);
   requireOk(answer);
   CHECK_FALSE(test::parsed<api::Consent>(answer.body).withdrawn_at().empty());
@@ -373,7 +384,8 @@ TEST_CASE("the patient's own view: language that persists, and consent given and
   CHECK_THAT(answer.error(), Catch::Contains("already withdrawn"));
 
   // The patient sees who read the record.
-  const auto log = test::parsed<api::AccessLog>(call(port, "GET", "/api/v1/patients/patient-02/access-log", bertil).body);
+  const auto log =
+      test::parsed<api::AccessLog>(call(port, "GET", "/api/v1/patients/patient-02/access-log", bertil).body);
   bool regionRead = false;
   for (const auto& entry : log.entries()) regionRead = regionRead || entry.organisation_name() == "Region Söder";
   CHECK(regionRead);
@@ -446,9 +458,11 @@ TEST_CASE("the plan editor: goals, activities, responsibility, medications and t
                     "proposedValue": "50 mg"})");
   requireOk(answer);
   CHECK(test::parsed<api::PlanChangeProposal>(answer.body).current_value() == "25 mg");
-  checkBad(call(port, "POST", "/api/v1/patients/patient-01/proposals", olle,
-                R"({"entityType": "care_plan", "entityId": "patient-02", "field": "spo2_scale_2", "proposedValue": "true"})"),
-           "entity_id");
+  checkBad(
+      call(
+          port, "POST", "/api/v1/patients/patient-01/proposals", olle,
+          R"({"entityType": "care_plan", "entityId": "patient-02", "field": "spo2_scale_2", "proposedValue": "true"})"),
+      "entity_id");
   requireOk(call(port, "POST", "/api/v1/proposals/" + proposal.id() + "/sign", sara));
   record = test::parsed<api::PatientRecord>(call(port, "GET", "/api/v1/patients/patient-01", lena).body);
   CHECK_FALSE(record.plan().spo2_scale_2());

@@ -6,7 +6,6 @@
 #include <Poco/StreamCopier.h>
 #include <google/protobuf/util/json_util.h>
 #include <sqlite3.h>
-
 #include <strings.h>
 
 #include "hemma/api.pb.h"
@@ -51,8 +50,8 @@ HttpAnswer callRaw(int port, const std::string& method, const std::string& path,
 
 HttpAnswer call(int port, const std::string& method, const std::string& path, const std::string& token,
                 const std::string& jsonBody, const Headers& extraHeaders) {
-  return callRaw(port, method, path, token.empty() ? std::string() : "Bearer " + token, jsonBody,
-                 "application/json", -1, extraHeaders);
+  return callRaw(port, method, path, token.empty() ? std::string() : "Bearer " + token, jsonBody, "application/json",
+                 -1, extraHeaders);
 }
 
 void parseJson(const std::string& json, google::protobuf::Message& message) {

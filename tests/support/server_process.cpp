@@ -8,9 +8,9 @@
 #include <chrono>
 #include <fstream>
 #include <iterator>
-#include <thread>
 #include <regex>
 #include <stdexcept>
+#include <thread>
 
 namespace hemma::test {
 

@@ -1,11 +1,10 @@
-#include <catch2/catch.hpp>
+#include "hemma/sync/add_wins_set.hpp"
 
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <functional>
 #include <string>
 #include <vector>
-
-#include "hemma/sync/add_wins_set.hpp"
 
 using namespace hemma::sync;
 
@@ -47,12 +46,9 @@ TEST_CASE("add-wins set: every order of concurrent adds and removes gives the sa
   // dev-a added nurse-a twice; dev-b removed it having seen only the first
   // add; dev-c removed nurse-b having seen its only add; dev-d re-added nurse-b.
   const std::vector<std::function<void(AddWinsSet&)>> ops = {
-      [](AddWinsSet& s) { s.add("nurse-a", "a:1"); },
-      [](AddWinsSet& s) { s.add("nurse-a", "a:2"); },
-      [](AddWinsSet& s) { s.remove("nurse-a", "a:1"); },
-      [](AddWinsSet& s) { s.add("nurse-b", "a:3"); },
-      [](AddWinsSet& s) { s.remove("nurse-b", "a:3"); },
-      [](AddWinsSet& s) { s.add("nurse-c", "b:1"); },
+      [](AddWinsSet& s) { s.add("nurse-a", "a:1"); },    [](AddWinsSet& s) { s.add("nurse-a", "a:2"); },
+      [](AddWinsSet& s) { s.remove("nurse-a", "a:1"); }, [](AddWinsSet& s) { s.add("nurse-b", "a:3"); },
+      [](AddWinsSet& s) { s.remove("nurse-b", "a:3"); }, [](AddWinsSet& s) { s.add("nurse-c", "b:1"); },
       [](AddWinsSet& s) { s.remove("nurse-c", "b:1"); },
   };
   std::vector<std::size_t> order(ops.size());

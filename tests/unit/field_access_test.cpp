@@ -22,8 +22,10 @@ TEST_CASE("every merge rule has an access rule, and every access rule a merge ru
   }
 }
 
-TEST_CASE("the plan's medications need the plan editor, the schedule the scheduler, the visit itself the care relationship") {
-  for (const char* field : {"name", "dose", "frequency"}) CHECK(actionForField("medication", field) == Action::EditPlan);
+TEST_CASE(
+    "the plan's medications need the plan editor, the schedule the scheduler, the visit itself the care relationship") {
+  for (const char* field : {"name", "dose", "frequency"})
+    CHECK(actionForField("medication", field) == Action::EditPlan);
   CHECK(actionForField("care_plan", "spo2_scale_2") == Action::EditPlan);
   CHECK(actionForField("care_plan_activity", "text") == Action::EditPlan);
   for (const char* field : {"nurse_id", "scheduled_start", "activity_id"}) {

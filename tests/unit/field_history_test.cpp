@@ -1,13 +1,12 @@
-#include <catch2/catch.hpp>
+#include "hemma/sync/field_history.hpp"
 
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <map>
 #include <random>
 #include <string>
 #include <utility>
 #include <vector>
-
-#include "hemma/sync/field_history.hpp"
 
 using namespace hemma::sync;
 
@@ -56,12 +55,12 @@ struct DeltaMirror {
 // The six-write story from sync/docs/merge-rules.md.
 std::vector<WriteVersion> doseStory() {
   return {
-      write("a:1", 10, 0, "5 mg"),    // first prescription
-      write("b:1", 20, 10, "10 mg"),  // saw a:1
-      write("c:1", 25, 10, "7.5 mg"), // saw a:1, not b:1: b:1 lost unseen
-      write("a:2", 30, 25, "5 mg"),   // saw c:1
-      write("d:1", 30, 20, "2 mg"),   // same hlc, orders after a:2, saw only b:1
-      write("e:1", 40, 30, "2.5 mg"), // saw d:1
+      write("a:1", 10, 0, "5 mg"),     // first prescription
+      write("b:1", 20, 10, "10 mg"),   // saw a:1
+      write("c:1", 25, 10, "7.5 mg"),  // saw a:1, not b:1: b:1 lost unseen
+      write("a:2", 30, 25, "5 mg"),    // saw c:1
+      write("d:1", 30, 20, "2 mg"),    // same hlc, orders after a:2, saw only b:1
+      write("e:1", 40, 30, "2.5 mg"),  // saw d:1
   };
 }
 
@@ -206,8 +205,8 @@ TEST_CASE("field history: random shuffles of 200 writes with duplicates converge
       writes.push_back(write("dev-" + std::to_string(random() % 5) + ":" + std::to_string(i), hlc, base));
     }
     const auto expected = expectedConflicts(writes, kDose);
-    const WriteVersion expectedWinner =
-        *std::max_element(writes.begin(), writes.end(), [](const auto& a, const auto& b) { return writeOrderLess(a, b); });
+    const WriteVersion expectedWinner = *std::max_element(
+        writes.begin(), writes.end(), [](const auto& a, const auto& b) { return writeOrderLess(a, b); });
 
     std::vector<WriteVersion> arrivals = writes;
     for (int i = 0; i < 40; ++i) arrivals.push_back(writes[random() % writes.size()]);

@@ -1,6 +1,7 @@
+#include "hemma/sync/hlc.hpp"
+
 #include <catch2/catch.hpp>
 
-#include "hemma/sync/hlc.hpp"
 #include "hemma/sync/time_format.hpp"
 
 using namespace hemma::sync;

@@ -1,11 +1,11 @@
-#include <catch2/catch.hpp>
+#include "hemma/sync/merge_rules.hpp"
 
+#include <catch2/catch.hpp>
 #include <set>
 #include <string>
 #include <utility>
 
 #include "hemma/sync/field_history.hpp"
-#include "hemma/sync/merge_rules.hpp"
 
 using namespace hemma::sync;
 
@@ -80,7 +80,8 @@ TEST_CASE("merge rules: checkPolicy names the field and the reason when it refus
   CHECK(checkPolicy(setAddOp("patient", "address")) == "set_add.set: patient.address is not a set");
   CHECK(checkPolicy(setAddOp("care_team", "leaders")) == "set_add.set: no merge rule for care_team.leaders");
   CHECK(checkPolicy(noteOp("patient")) == "append: patient is not an append-only entity type");
-  CHECK(checkPolicy(noteOp("observation")) == "append.observation: missing; entity_type observation carries append.observation");
+  CHECK(checkPolicy(noteOp("observation")) ==
+        "append.observation: missing; entity_type observation carries append.observation");
   CHECK(checkPolicy(Operation{}) == "change: not set (append, write, set_add or set_remove)");
 }
 

@@ -1,6 +1,7 @@
-#include <catch2/catch.hpp>
+#include "hemma/sync/replica.hpp"
 
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <chrono>
 #include <random>
 #include <stdexcept>
@@ -10,7 +11,6 @@
 
 #include "hemma/sync/hlc.hpp"
 #include "hemma/sync/operation.hpp"
-#include "hemma/sync/replica.hpp"
 #include "hemma/sync/time_format.hpp"
 
 using namespace hemma::sync;

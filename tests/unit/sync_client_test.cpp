@@ -2,7 +2,6 @@
 // sync state, rejections kept, clock-skew restamping.
 
 #include <catch2/catch.hpp>
-
 #include <deque>
 #include <optional>
 
@@ -301,12 +300,11 @@ TEST_CASE("only a revoked device wipes itself; expired tokens and other refusals
   device.writeNote("p1", "", "kept");
 
   ScriptedTransport transport;
-  for (const auto& [status, message] : std::vector<std::pair<int, std::string>>{
-           {401, "token: expired"},
-           {401, "token: malformed"},
-           {401, "device: token replaced"},
-           {403, "device: revoked"},
-           {401, "device: revoked (not quite)"}}) {
+  for (const auto& [status, message] : std::vector<std::pair<int, std::string>>{{401, "token: expired"},
+                                                                                {401, "token: malformed"},
+                                                                                {401, "device: token replaced"},
+                                                                                {403, "device: revoked"},
+                                                                                {401, "device: revoked (not quite)"}}) {
     transport.pullError = mobile::ServerError(status, message);
     const auto report = device.sync(transport);
     CHECK_FALSE(report.ok);

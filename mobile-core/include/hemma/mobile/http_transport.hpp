@@ -22,8 +22,7 @@ struct ServerAddress {
 
 class HttpTransport final : public Transport {
  public:
-  explicit HttpTransport(ServerAddress address,
-                         std::chrono::milliseconds timeout = std::chrono::seconds(30));
+  explicit HttpTransport(ServerAddress address, std::chrono::milliseconds timeout = std::chrono::seconds(30));
   ~HttpTransport() override;
 
   sync::PushResponse push(const sync::PushRequest& request) override;

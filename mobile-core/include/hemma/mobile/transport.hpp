@@ -21,8 +21,7 @@ class TransportError : public std::runtime_error {
 // The server answered with an error (4xx/5xx); `status` is the HTTP status.
 class ServerError : public std::runtime_error {
  public:
-  ServerError(int status, const std::string& message)
-      : std::runtime_error(message), m_status(status) {}
+  ServerError(int status, const std::string& message) : std::runtime_error(message), m_status(status) {}
   int status() const { return m_status; }
 
  private:
