@@ -20,17 +20,13 @@ namespace {
 constexpr int kMinSessions = 2;
 constexpr int kMaxSessions = 64;
 
-}  // namespace
-
-namespace {
-
 // The unit of work open on this thread (at most one).
 thread_local UnitOfWork* t_unitOfWork = nullptr;
 
 }  // namespace
 
 Poco::Data::Session Database::session() {
-  if (t_unitOfWork && &t_unitOfWork->m_db == this) return t_unitOfWork->m_session;
+  if (UnitOfWork* work = UnitOfWork::current(*this)) return work->m_session;
   return m_pool->get();
 }
 
@@ -72,7 +68,8 @@ void UnitOfWork::rollback() noexcept {
     try {
       action();
     } catch (const std::exception&) {
-      // Best effort: what the action records is also in the request's log line.
+      // Best effort: failing to record the attempt must not hide the
+      // request's own error, which its answer still reports.
     }
   }
 }
