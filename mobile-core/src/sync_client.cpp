@@ -11,6 +11,22 @@
 namespace hemma::mobile {
 
 namespace {
+
+// A page naming a patient by an empty or oversize id is refused whole
+// before anything of it is stored: such an id would be held and then fail
+// every read of that patient.
+void requirePatientIds(const sync::PullResponse& response) {
+  auto check = [](const std::string& field, const std::string& id) {
+    if (id.empty() || id.size() > sync::kMaxIdBytes) {
+      throw TransportError("pull: the server's page names a patient by an " +
+                           std::string(id.empty() ? "empty" : "oversize") + " id in " + field);
+    }
+  };
+  for (const auto& id : response.purge_patient_ids()) check("purge_patient_ids", id);
+  for (const auto& id : response.scoped_patient_ids()) check("scoped_patient_ids", id);
+  if (!response.backfill_patient_id().empty()) check("backfill_patient_id", response.backfill_patient_id());
+}
+
 // Rounds of "clock too far ahead, restamp, send again" before giving up.
 constexpr int kMaxRestampRounds = 3;
 // Clock offsets closer than this to the one in use are not worth storing.
@@ -186,6 +202,7 @@ void SyncClient::pull(SyncReport& report) {
       scope.set_backfill_after_seq(backfillSeq && !backfillSeq->empty() ? std::stoull(*backfillSeq) : 0);
     }
     sync::PullResponse response = m_transport.pull(request);
+    requirePatientIds(response);
     learnServerTime(response.server_time_ms());
     if (response.server_time_ms() > 0) report.serverTimeMs = response.server_time_ms();
 

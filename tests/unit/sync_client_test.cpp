@@ -362,3 +362,34 @@ TEST_CASE("a refused field write stops showing as the field's value") {
   REQUIRE(device.sync(transport).ok);
   CHECK(device.field("p1", "medication", "med-1", "dose")->value == "2.5 mg");
 }
+
+TEST_CASE("a page naming a patient by an empty id is refused whole, and every read still works") {
+  // Found by the device_pull_response fuzz target
+  // (tests/fuzz/regressions/device_pull_response/empty_scoped_patient_id).
+  FixedClock clock(1'800'000'000'000);
+  mobile::Device device(":memory:", clock);
+  device.enrol("tab", "nurse");
+
+  ScriptedTransport transport;
+  sync::PullResponse page;
+  *page.add_operations() = remoteNote("p1", "a", 1);
+  page.add_scoped_patient_ids("p1");
+  page.add_scoped_patient_ids("");
+  page.set_next_cursor(1);
+  transport.pages = {page};
+
+  mobile::SyncClient::Options options;
+  options.attempts = 1;
+  options.sleep = [](std::chrono::milliseconds) {};
+  bool refused = false;
+  try {
+    refused = !device.sync(transport, options).ok;
+  } catch (const std::exception& e) {
+    refused = std::string(e.what()).find("scoped_patient_ids") != std::string::npos;
+  }
+  CHECK(refused);
+  // Nothing of the page was stored: no patient held, the cursor unmoved.
+  CHECK(device.store().heldPatients().empty());
+  CHECK(device.status().cursor == 0);
+  CHECK(device.status().lastError.find("scoped_patient_ids") != std::string::npos);
+}
